@@ -1,0 +1,45 @@
+"""jupyter-lineage: what data and code made this model? Notebook-first lineage tracking."""
+
+from __future__ import annotations
+
+from .api import (
+    LineageWarning,
+    ignore,
+    log_input,
+    log_metric,
+    log_output,
+    log_param,
+    log_params,
+    runs,
+    show,
+    sources,
+    start,
+    stop,
+    trace,
+    tracking,
+)
+from .errors import LineageError
+from .extension import load_ipython_extension, unload_ipython_extension
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LineageError",
+    "LineageWarning",
+    "__version__",
+    "ignore",
+    "load_ipython_extension",
+    "log_input",
+    "log_metric",
+    "log_output",
+    "log_param",
+    "log_params",
+    "runs",
+    "show",
+    "sources",
+    "start",
+    "stop",
+    "trace",
+    "tracking",
+    "unload_ipython_extension",
+]

@@ -1,0 +1,171 @@
+"""The Python API. The CLI and the REST API are thin shells over these functions.
+
+Logging functions act on the run being tracked in this process (a notebook with
+``%load_ext jupyter_lineage``, a papermill run, or a script after :func:`start`). Query
+functions open the store (``db`` > ``$JUPYTER_LINEAGE_DB`` > ``.lineage/lineage.db``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+from .errors import LineageError
+from .store import open_store, queries
+
+
+class LineageWarning(UserWarning):
+    pass
+
+
+def _tracker(required: bool = False) -> Any:
+    from .extension import active_tracker
+
+    tracker = active_tracker()
+    if tracker is None and required:
+        raise LineageError(
+            "Tracking is not on in this process: run `%load_ext jupyter_lineage` in the notebook "
+            "(or call jupyter_lineage.start() in a script)."
+        )
+    if tracker is None:
+        # Logging must never break a notebook that runs without tracking.
+        warnings.warn(
+            "jupyter-lineage is not tracking this process, so this call records nothing. "
+            "Run `%load_ext jupyter_lineage` first.",
+            LineageWarning,
+            stacklevel=3,
+        )
+    return tracker
+
+
+# -- logging ------------------------------------------------------------------------------------
+def log_param(name: str, value: Any) -> None:
+    log_params({name: value})
+
+
+def log_params(params: dict[str, Any] | None = None, **more: Any) -> None:
+    tracker = _tracker()
+    if tracker is not None:
+        tracker.log_params({**(params or {}), **more})
+
+
+def log_metric(name: str, value: float, step: int | None = None) -> None:
+    tracker = _tracker()
+    if tracker is not None:
+        tracker.log_metric(name, value, step)
+
+
+def log_input(path: str | os.PathLike[str]) -> None:
+    """Declare a file the current cell read that capture cannot see (e.g. read by a subprocess)."""
+    tracker = _tracker()
+    if tracker is not None:
+        tracker.declare(os.fspath(path), "read")
+
+
+def log_output(path: str | os.PathLike[str]) -> None:
+    """Declare a file the current cell wrote that capture cannot see."""
+    tracker = _tracker()
+    if tracker is not None:
+        tracker.declare(os.fspath(path), "write")
+
+
+def ignore(*globs: str) -> None:
+    tracker = _tracker(required=True)
+    tracker.filter.ignore(*globs)
+
+
+def pause() -> None:
+    _tracker(required=True).enabled = False
+
+
+def resume() -> None:
+    _tracker(required=True).enabled = True
+
+
+def status() -> dict[str, Any]:
+    return dict(_tracker(required=True).status())
+
+
+# -- scripts ------------------------------------------------------------------------------------
+_script: Any = None
+
+
+def start(*, db: str | None = None, name: str | None = None) -> str:
+    """Track this Python script (no IPython): one run, one execution spanning the script."""
+    global _script
+    from .capture.tracker import Tracker
+
+    if _script is not None:
+        return str(_script.run_id)
+    script = name or (os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else None)
+    tracker = Tracker(kind="script", notebook=script, db=db)
+    source = ""
+    if script and os.path.isfile(script):
+        with contextlib.suppress(OSError, UnicodeDecodeError), open(script, encoding="utf-8") as f:
+            source = f.read()
+    tracker.begin_execution(source, None)
+    _script = tracker
+    atexit.register(stop)
+    return str(tracker.run_id)
+
+
+def stop(error: BaseException | None = None) -> None:
+    global _script
+    tracker, _script = _script, None
+    if tracker is None:
+        return
+    with contextlib.suppress(Exception):
+        atexit.unregister(stop)
+    tracker.end_execution(error=error)
+    tracker.close("failed" if error is not None else "succeeded")
+
+
+@contextlib.contextmanager
+def tracking(*, db: str | None = None, name: str | None = None) -> Iterator[str]:
+    run_id = start(db=db, name=name)
+    try:
+        yield run_id
+    except BaseException as exc:
+        stop(exc)
+        raise
+    else:
+        stop()
+
+
+# -- queries ------------------------------------------------------------------------------------
+def runs(
+    *,
+    db: str | None = None,
+    notebook: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    parent: str | None = None,
+) -> list[dict[str, Any]]:
+    with open_store(db, notebook=notebook) as store:
+        return queries.list_runs(
+            store, notebook=notebook, limit=limit, offset=offset, parent=parent
+        )
+
+
+def show(run: str, *, db: str | None = None, notebook: str | None = None) -> dict[str, Any]:
+    with open_store(db, notebook=notebook) as store:
+        return queries.show_run(store, run, notebook=notebook)
+
+
+def sources(
+    run: str, *, db: str | None = None, notebook: str | None = None
+) -> list[dict[str, Any]]:
+    with open_store(db, notebook=notebook) as store:
+        return queries.sources(store, run, notebook=notebook)
+
+
+def trace(
+    target: str, *, db: str | None = None, downstream: bool = False, depth: int | None = None
+) -> dict[str, Any]:
+    with open_store(db, notebook=target if os.path.exists(target) else None) as store:
+        return queries.trace(store, target, downstream=downstream, depth=depth)

@@ -1,0 +1,54 @@
+"""The git state of the notebook's repository: commit, branch, dirty diff, clean remote."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .urls import clean_remote
+
+MAX_DIFF = 1_000_000
+
+
+def capture_git(folder: str) -> dict[str, Any] | None:
+    """None outside a repository (a valid state); never raises."""
+    try:
+        import git
+    except ImportError:
+        return None
+    try:
+        repo = git.Repo(folder, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, OSError):
+        return None
+    except Exception:
+        return None
+    with repo:
+        try:
+            state: dict[str, Any] = {"root": repo.working_tree_dir}
+            try:
+                state["commit"] = repo.head.commit.hexsha
+            except ValueError:
+                state["commit"] = None  # no commits yet
+            try:
+                state["branch"] = None if repo.head.is_detached else repo.active_branch.name
+            except (TypeError, ValueError):
+                state["branch"] = None
+            diff = ""
+            if state["commit"]:
+                diff = repo.git.diff("HEAD", "--no-color", "--no-ext-diff")
+            untracked = repo.untracked_files
+            state["dirty"] = bool(diff) or bool(untracked)
+            if len(diff) > MAX_DIFF:
+                diff = diff[:MAX_DIFF] + "\n[… diff truncated by jupyter-lineage]\n"
+            state["diff"] = diff
+            state["untracked"] = sorted(untracked)[:200]
+            remote = None
+            if repo.remotes:
+                names = [r.name for r in repo.remotes]
+                chosen = "origin" if "origin" in names else names[0]
+                urls = list(repo.remote(chosen).urls)
+                remote = clean_remote(urls[0]) if urls else None
+            state["remote"] = remote
+            return state
+        except Exception as exc:  # a broken repo is reported, not fatal
+            return {"root": os.path.abspath(folder), "error": f"{type(exc).__name__}: {exc}"}

@@ -1,0 +1,106 @@
+"""What kind of artifact a path is: by the API that touched it, else by its extension."""
+
+from __future__ import annotations
+
+MODEL = {
+    ".joblib",
+    ".pkl",
+    ".pickle",
+    ".pt",
+    ".pth",
+    ".onnx",
+    ".safetensors",
+    ".h5",
+    ".keras",
+    ".ckpt",
+    ".model",
+    ".bin",
+    ".cbm",
+    ".lgb",
+    ".xgb",
+    ".ubj",
+    ".mlmodel",
+    ".tflite",
+    ".pb",
+}
+DATASET = {
+    ".csv",
+    ".tsv",
+    ".parquet",
+    ".pq",
+    ".json",
+    ".jsonl",
+    ".ndjson",
+    ".npy",
+    ".npz",
+    ".feather",
+    ".arrow",
+    ".xlsx",
+    ".xls",
+    ".hdf5",
+    ".hdf",
+    ".avro",
+    ".orc",
+    ".txt",
+    ".dat",
+    ".sqlite",
+    ".db",
+    ".zarr",
+    ".nc",
+    ".xml",
+    ".yaml",
+    ".yml",
+    ".gz",
+    ".bz2",
+    ".zip",
+    ".xz",
+}
+FIGURE = {
+    ".png",
+    ".svg",
+    ".pdf",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".eps",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".html",
+}
+NOTEBOOK = {".ipynb"}
+KINDS = ("dataset", "model", "figure", "notebook", "other")
+
+
+def _suffix(path: str) -> str:
+    name = path.rsplit("/", 1)[-1].lower()
+    for compressed in (".gz", ".bz2", ".xz", ".zip"):
+        if name.endswith(compressed) and name.count(".") > 1:
+            name = name[: -len(compressed)]
+            break
+    dot = name.rfind(".")
+    return name[dot:] if dot > 0 else ""
+
+
+def kind_of(path: str, api_kind: str | None = None) -> str:
+    if api_kind:
+        return api_kind
+    ext = _suffix(path.split("?", 1)[0])
+    if ext in MODEL:
+        return "model"
+    if ext in FIGURE:
+        return "figure"
+    if ext in NOTEBOOK:
+        return "notebook"
+    if ext in DATASET:
+        return "dataset"
+    return "other"
+
+
+def is_data_file(path: str) -> bool:
+    """Data a package ships (e.g. scikit-learn's bundled CSVs), as opposed to its code."""
+    ext = _suffix(path)
+    return (ext in DATASET and ext not in {".json", ".txt", ".yaml", ".yml", ".xml"}) or ext in {
+        ".csv",
+        ".tsv",
+    }

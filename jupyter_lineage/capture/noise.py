@@ -1,0 +1,134 @@
+"""Which paths are noise (interpreter, packages, caches, Jupyter's own files) and which are data.
+
+Decided once per path and memoised: the audit hook asks for every ``open``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import site
+import sys
+import sysconfig
+import tempfile
+
+from .kinds import is_data_file
+
+_CODE_SUFFIXES = (
+    ".py",
+    ".pyc",
+    ".pyo",
+    ".so",
+    ".pyd",
+    ".pth",
+    ".pyi",
+    ".dylib",
+    ".dll",
+    ".egg-link",
+)
+_SYSTEM = (
+    "/proc/",
+    "/dev/",
+    "/sys/",
+    "/etc/",
+    "/run/",
+    "/usr/lib/",
+    "/usr/share/",
+    "/lib/",
+    "/lib64/",
+    "/usr/lib64/",
+    "/var/lib/",
+    "/var/cache/",
+    "/usr/local/lib/",
+    "/snap/",
+)
+_ANYWHERE = (
+    "/__pycache__/",
+    "/.ipynb_checkpoints/",
+    "/.git/",
+    "/.cache/",
+    "/.ipython/",
+    "/.jupyter/",
+    "/.local/share/jupyter/",
+    "/.config/matplotlib/",
+    "/.matplotlib/",
+    "/.fontconfig/",
+    "/.config/dask/",
+    "/.virtual_documents/",
+)
+
+
+def _jupyter_dirs() -> list[str]:
+    try:
+        from jupyter_core import paths
+    except ImportError:
+        return []
+    dirs = [paths.jupyter_runtime_dir(), paths.jupyter_data_dir(), paths.jupyter_config_dir()]
+    return [os.path.abspath(d) for d in dirs]
+
+
+def _package_dirs() -> list[str]:
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        try:
+            dirs.add(sysconfig.get_paths()[key])
+        except KeyError:
+            pass
+    try:
+        dirs.update(site.getsitepackages())
+        dirs.add(site.getusersitepackages())
+    except AttributeError:
+        pass
+    dirs.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
+    return sorted({os.path.abspath(d) for d in dirs if d})
+
+
+class NoiseFilter:
+    def __init__(self, extra_ignored: list[str] | None = None) -> None:
+        tmp = os.path.abspath(tempfile.gettempdir())
+        self.package_prefixes = tuple(d.rstrip("/") + "/" for d in _package_dirs())
+        self.ignored_prefixes = (
+            tuple(d.rstrip("/") + "/" for d in [*_jupyter_dirs(), *(extra_ignored or [])])
+            + _SYSTEM
+            + (f"{tmp}/ipykernel_", f"{tmp}/matplotlib-", f"{tmp}/tmp_kernel")
+        )
+        mpl = os.environ.get("MPLCONFIGDIR")
+        if mpl:
+            self.ignored_prefixes += (os.path.abspath(mpl).rstrip("/") + "/",)
+        self.globs: list[str] = []
+        self._memo: dict[tuple[str, bool], bool] = {}
+
+    def ignore(self, *paths_or_globs: str) -> None:
+        for item in paths_or_globs:
+            if any(ch in item for ch in "*?["):
+                self.globs.append(item)
+            else:
+                self.ignored_prefixes += (os.path.abspath(item).rstrip("/") + "/",)
+                self.globs.append(os.path.abspath(item))
+        self._memo.clear()
+
+    def is_noise(self, path: str, write: bool) -> bool:
+        key = (path, write)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._decide(path, write)
+            if len(self._memo) > 50_000:
+                self._memo.clear()
+            self._memo[key] = hit
+        return hit
+
+    def _decide(self, path: str, write: bool) -> bool:
+        if path.endswith(_CODE_SUFFIXES):
+            return True
+        if path.startswith(self.package_prefixes):
+            # Packages' own files are noise, but data they ship (sklearn's iris.csv) is read data.
+            return write or not is_data_file(path)
+        if path.startswith(self.ignored_prefixes) or any(part in path for part in _ANYWHERE):
+            return True
+        if self.globs:
+            name = os.path.basename(path)
+            rel = os.path.relpath(path) if not path.startswith("..") else path
+            for g in self.globs:
+                if fnmatch.fnmatch(path, g) or fnmatch.fnmatch(name, g) or fnmatch.fnmatch(rel, g):
+                    return True
+        return False

@@ -1,0 +1,345 @@
+"""``jupyter lineage …`` (also ``jupyter-lineage``): a thin shell over :mod:`jupyter_lineage.api`.
+
+Every command has ``--json`` (the same shapes the Python API returns; docs/cli.md) and a rich
+human view. Errors are one line on stderr with exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.tree import Tree
+
+from . import api
+from .errors import LineageError
+
+console = Console(highlight=False, soft_wrap=False)
+if not console.is_terminal:
+    console.width = max(console.width, 160)  # pipes and CI logs: do not squeeze tables to 80
+STATUS_STYLE = {
+    "succeeded": "green",
+    "failed": "red",
+    "running": "yellow",
+    "interrupted": "magenta",
+}
+
+
+def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--db",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Lineage database (default: $JUPYTER_LINEAGE_DB, else .lineage/lineage.db at the git root).",
+    )(func)
+
+
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON (see docs/cli.md).")(
+        func
+    )
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def when(stamp: str | None) -> str:
+    if not stamp:
+        return "-"
+    return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
+
+
+def short_path(path: str | None) -> str:
+    if not path:
+        return "-"
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return rel if not rel.startswith("../..") else path
+
+
+def status_text(status: str) -> str:
+    return f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]"
+
+
+def brief(mapping: dict[str, Any], limit: int = 4) -> str:
+    items = [f"{k}={v}" for k, v in list(mapping.items())[:limit]]
+    if len(mapping) > limit:
+        items.append("…")
+    return escape(", ".join(items))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="jupyter-lineage", prog_name="jupyter lineage")
+def cli() -> None:
+    """Lineage of your notebooks: which data and code made which model."""
+
+
+@cli.command("runs")
+@click.option("--notebook", help="Only runs of this notebook.")
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="At most this many runs.")
+@db_option
+@json_option
+def runs_cmd(notebook: str | None, limit: int | None, db: str | None, as_json: bool) -> None:
+    """List runs, newest first."""
+    rows = api.runs(db=db, notebook=notebook, limit=limit)
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        console.print("No runs recorded yet. Run a notebook with `%load_ext jupyter_lineage`.")
+        return
+    table = Table(box=None, header_style="bold")
+    for col in (
+        "run",
+        "kind",
+        "notebook",
+        "status",
+        "started",
+        "took",
+        "cells",
+        "params",
+        "metrics",
+    ):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["id"][:13],
+            r["kind"],
+            escape(short_path(r["notebook"])),
+            status_text(r["status"]),
+            when(r["started"]),
+            seconds(r["duration_s"]),
+            f"{r['executions']}" + (f" ([red]{r['errors']} err[/])" if r["errors"] else ""),
+            brief(r["parameters"]),
+            brief(r["metrics"]),
+        )
+    console.print(table)
+
+
+def _files(files: list[dict[str, Any]]) -> str:
+    return escape(", ".join(short_path(f["path"]) for f in files)) or "-"
+
+
+@cli.command("show")
+@click.argument("run")
+@click.option("--notebook", help="Resolve @last within this notebook's runs.")
+@db_option
+@json_option
+def show_cmd(run: str, notebook: str | None, db: str | None, as_json: bool) -> None:
+    """Everything about one run: RUN is an id, a unique prefix, or @last, @last~1, …"""
+    data = api.show(run, db=db, notebook=notebook)
+    if as_json:
+        emit_json(data)
+        return
+    console.print(f"[bold]run {data['id']}[/]  {status_text(data['status'])}  ({data['kind']})")
+    console.print(f"  notebook   {escape(short_path(data['notebook']))}")
+    console.print(f"  started    {when(data['started'])}   took {seconds(data['duration_s'])}")
+    if data["parent_id"]:
+        console.print(f"  parent     {data['parent_id']}")
+    if data["error"]:
+        console.print(
+            f"  error      [red]{escape(data['error']['name'])}: "
+            f"{escape(str(data['error']['value']))}[/]"
+        )
+    if data["parameters"]:
+        console.print(f"  parameters {brief(data['parameters'], 50)}")
+    if data["metrics"]:
+        console.print(f"  metrics    {brief(data['metrics'], 50)}")
+    env = data["environment"]
+    if env:
+        console.print(
+            f"  python     {env.get('python')} on {escape(str(env.get('platform')))}, "
+            f"{len(env.get('packages', {}))} packages"
+        )
+    git = data["git"]
+    if git:
+        dirty = " [yellow](uncommitted changes)[/]" if git.get("dirty") else ""
+        commit = (git.get("commit") or "no commits")[:12]
+        console.print(
+            f"  git        {commit} on {escape(str(git.get('branch')))}{dirty}"
+            + (f"  {escape(git['remote'])}" if git.get("remote") else "")
+        )
+    else:
+        console.print("  git        not a git repository")
+    console.print(f"  read       {_files(data['files_read'])}")
+    console.print(f"  wrote      {_files(data['files_written'])}")
+    table = Table(box=None, header_style="bold", title="executions", title_justify="left")
+    for col in ("#", "cell", "took", "first line", "read", "wrote", "error"):
+        table.add_column(col)
+    for e in data["executions"]:
+        first = next((ln for ln in e["source"].splitlines() if ln.strip()), "")
+        table.add_row(
+            str(e["execution_count"] if e["execution_count"] is not None else e["seq"]),
+            escape((e["cell_id"] or "-")[:12]),
+            f"{e['duration_ms']:.0f} ms" if e["duration_ms"] is not None else "-",
+            escape(first[:50]),
+            _files(e["reads"]),
+            _files(e["writes"]),
+            f"[red]{escape(e['error']['name'])}[/]" if e["error"] else "",
+        )
+    console.print(table)
+
+
+@cli.command("sources")
+@click.argument("run")
+@click.option("--notebook", help="Resolve @last within this notebook's runs.")
+@db_option
+@json_option
+def sources_cmd(run: str, notebook: str | None, db: str | None, as_json: bool) -> None:
+    """The code of RUN as it was executed, in order."""
+    data = api.sources(run, db=db, notebook=notebook)
+    if as_json:
+        emit_json(data)
+        return
+    for cell in data:
+        count = cell["execution_count"] if cell["execution_count"] is not None else "-"
+        err = f"  [red]raised {escape(cell['error'])}[/]" if cell["error"] else ""
+        console.print(f"[bold]# [{count}][/] cell {escape(cell['cell_id'] or '-')}{err}")
+        console.print(
+            Syntax(cell["source"], "python", theme="ansi_dark", background_color="default")
+        )
+
+
+def _trace_tree(data: dict[str, Any]) -> Tree:
+    nodes = {n["id"]: n for n in data["nodes"]}
+    runs = {r["id"]: r for r in data["runs"]}
+    downstream = data["direction"] == "downstream"
+    by_target: dict[str, list[dict[str, Any]]] = {}
+    by_source: dict[str, list[dict[str, Any]]] = {}
+    for e in data["edges"]:
+        by_target.setdefault(e["target"], []).append(e)
+        by_source.setdefault(e["source"], []).append(e)
+
+    def art_label(node: dict[str, Any]) -> str:
+        digest = (node["hash"] or "no hash").removeprefix("blake3:")[:12]
+        return f"[bold cyan]{escape(short_path(node['path']))}[/] [dim]{node['kind']} {digest}[/]"
+
+    def exec_label(node: dict[str, Any]) -> str:
+        run = runs.get(node["run_id"], {})
+        first = next((ln for ln in node["source"].splitlines() if ln.strip()), "")
+        count = node["execution_count"] if node["execution_count"] is not None else node["seq"]
+        err = " [red](raised)[/]" if node["error"] else ""
+        return (
+            f"cell [{count}] of {escape(short_path(run.get('notebook')))} "
+            f"[dim]run {node['run_id'][:13]}[/]{err}: [italic]{escape(first[:60])}[/]"
+        )
+
+    seen: set[str] = set()
+
+    def grow(tree: Tree, art_id: str) -> None:
+        if art_id in seen:
+            tree.add("[dim](shown above)[/]")
+            return
+        seen.add(art_id)
+        if downstream:
+            for e in by_source.get(art_id, []):
+                if e["type"] != "read":
+                    continue
+                branch = tree.add(f"read by {exec_label(nodes[e['target']])}")
+                chain = [e["target"]]
+                while chain:
+                    cur = chain.pop()
+                    for e2 in by_source.get(cur, []):
+                        if e2["type"] == "next":
+                            chain.append(e2["target"])
+                        elif e2["type"] == "wrote":
+                            sub = branch.add(f"→ wrote {art_label(nodes[e2['target']])}")
+                            grow(sub, e2["target"])
+            return
+        writers = [e for e in by_target.get(art_id, []) if e["type"] == "wrote"]
+        if not writers:
+            tree.add("[dim]no recorded run wrote this version (an original input)[/]")
+            return
+        wid = writers[0]["source"]
+        branch = tree.add(f"written by {exec_label(nodes[wid])}")
+        chain = [wid]
+        prev = {e["target"]: e["source"] for e in data["edges"] if e["type"] == "next"}
+        while chain[-1] in prev:
+            chain.append(prev[chain[-1]])
+        branch.add(f"[dim]after {len(chain) - 1} earlier cell(s) of that run[/]")
+        for ex in reversed(chain):
+            for e in by_target.get(ex, []):
+                if e["type"] == "read":
+                    sub = branch.add(f"read {art_label(nodes[e['source']])}")
+                    grow(sub, e["source"])
+
+    root = Tree(art_label(data["target"]))
+    grow(root, data["target"]["id"])
+    return root
+
+
+@cli.command("trace")
+@click.argument("target")
+@click.option("--downstream", is_flag=True, help="What was made from TARGET, not what made it.")
+@click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    default=None,
+    help="At most this many artifact-to-artifact hops.",
+)
+@db_option
+@json_option
+def trace_cmd(
+    target: str, downstream: bool, depth: int | None, db: str | None, as_json: bool
+) -> None:
+    """How was TARGET (a path, URL, artifact id or hash prefix) made — or what was made from it."""
+    data = api.trace(target, db=db, downstream=downstream, depth=depth)
+    if as_json:
+        emit_json(data)
+        return
+    if data["note"]:
+        console.print(f"[yellow]note:[/] {escape(data['note'])}")
+    console.print(_trace_tree(data))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: LineageError and usage errors become one line on stderr, exit code 2."""
+    try:
+        cli.main(args=argv, prog_name="jupyter lineage", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        hint = ""
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            hint = f" (see `{ctx.command_path} --help`)"
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
+        return 2
+    except LineageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,58 @@
+"""One exception hierarchy: every message says what was wrong and what to do next.
+
+The CLI turns any LineageError into a one-line error and exit code 2; the REST API into
+JSON ``{code, message}``.
+"""
+
+from __future__ import annotations
+
+
+class LineageError(Exception):
+    """Base of every error jupyter-lineage raises on purpose."""
+
+    code = "lineage_error"
+    exit_code = 2
+
+
+class StoreError(LineageError):
+    """The lineage database cannot be opened or written."""
+
+    code = "store_error"
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class StoreMissingError(StoreError):
+    code = "store_missing"
+
+
+class SchemaTooNewError(StoreError):
+    code = "schema_too_new"
+
+
+class NotFoundError(LineageError):
+    code = "not_found"
+
+
+class RunNotFoundError(NotFoundError):
+    code = "run_not_found"
+
+    def __init__(self, message: str, ref: str | None = None) -> None:
+        super().__init__(message)
+        self.ref = ref
+
+
+class ArtifactNotFoundError(NotFoundError):
+    code = "artifact_not_found"
+
+
+class AmbiguousRunError(LineageError):
+    code = "ambiguous_run"
+
+
+class UsageError(LineageError):
+    """Bad input from the user: a malformed argument, value or file."""
+
+    code = "bad_input"

@@ -1,0 +1,143 @@
+"""The lineage graph's schema: an ordered list of forward migrations.
+
+``PRAGMA user_version`` holds how many migrations a database has had. A database written by a
+newer jupyter-lineage (a higher version than we know) is refused, never altered.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT the surrounding migration transaction; run statement by statement.
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _v1_initial(conn: sqlite3.Connection) -> None:
+    _run_script(
+        conn,
+        """
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            notebook TEXT,
+            notebook_hash TEXT,
+            status TEXT NOT NULL,
+            started TEXT NOT NULL,
+            ended TEXT,
+            environment_id TEXT,
+            git_id TEXT,
+            parent_id TEXT,
+            user TEXT,
+            host TEXT,
+            pid INTEGER,
+            pid_start TEXT,
+            cwd TEXT,
+            error_name TEXT,
+            error_value TEXT,
+            failed_execution_id TEXT
+        );
+        CREATE INDEX runs_notebook ON runs(notebook, started);
+        CREATE INDEX runs_parent ON runs(parent_id);
+        CREATE INDEX runs_status ON runs(status);
+
+        CREATE TABLE sources (hash TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
+
+        CREATE TABLE executions (
+            id TEXT PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            cell_id TEXT,
+            execution_count INTEGER,
+            source_hash TEXT,
+            started TEXT NOT NULL,
+            duration_ms REAL,
+            error_name TEXT,
+            error_value TEXT,
+            UNIQUE (run_id, seq)
+        );
+
+        CREATE TABLE artifacts (
+            id TEXT PRIMARY KEY,
+            uri TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            size INTEGER,
+            kind TEXT NOT NULL,
+            first_seen TEXT,
+            UNIQUE (uri, hash)
+        );
+        CREATE INDEX artifacts_hash ON artifacts(hash);
+
+        CREATE TABLE accesses (
+            execution_id TEXT NOT NULL,
+            artifact_id TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('read', 'write')),
+            PRIMARY KEY (execution_id, artifact_id, role)
+        ) WITHOUT ROWID;
+        CREATE INDEX accesses_artifact ON accesses(artifact_id, role);
+
+        CREATE TABLE environments (
+            id TEXT PRIMARY KEY,
+            python TEXT,
+            platform TEXT,
+            data TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE run_environments (
+            run_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            environment_id TEXT NOT NULL,
+            PRIMARY KEY (run_id, seq)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE git_states (
+            id TEXT PRIMARY KEY,
+            commit_sha TEXT,
+            branch TEXT,
+            dirty INTEGER,
+            remote TEXT,
+            root TEXT,
+            diff_hash TEXT
+        ) WITHOUT ROWID;
+
+        CREATE TABLE git_diffs (hash TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
+
+        CREATE TABLE params (
+            run_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value TEXT,
+            PRIMARY KEY (run_id, name)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE metrics (
+            run_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            step INTEGER NOT NULL DEFAULT -1,
+            value,
+            recorded TEXT,
+            execution_id TEXT,
+            PRIMARY KEY (run_id, name, step)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE hash_cache (
+            path TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            inode INTEGER NOT NULL,
+            hash TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
+MIGRATIONS: list[tuple[str, Migration]] = [
+    ("initial", _v1_initial),
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,270 @@
+"""Everything that writes the lineage graph. Callers: capture/ and pipeline/ only."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import blake3
+
+from ..ids import uuid7
+from .db import Store, now, process_identity
+
+
+@dataclass(frozen=True)
+class Access:
+    """One file or URL version an execution read or wrote."""
+
+    uri: str
+    hash: str
+    role: str  # "read" | "write"
+    kind: str = "other"
+    size: int | None = None
+
+
+@dataclass
+class ExecutionRecord:
+    run_id: str
+    seq: int
+    source: str
+    started: str
+    duration_ms: float
+    cell_id: str | None = None
+    execution_count: int | None = None
+    error_name: str | None = None
+    error_value: str | None = None
+    accesses: list[Access] = field(default_factory=list)
+    id: str = field(default_factory=uuid7)
+
+
+def text_hash(text: str | bytes) -> str:
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    return blake3.blake3(data).hexdigest()
+
+
+def artifact_id(uri: str, content_hash: str) -> str:
+    """Content-addressed: the same file version gets the same id in every store (merges)."""
+    return blake3.blake3(f"{uri}\0{content_hash}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _put_environment(conn: sqlite3.Connection, environment: Mapping[str, Any]) -> str:
+    data = canonical_json(environment)
+    env_id = text_hash(data)[:32]
+    conn.execute(
+        "INSERT OR IGNORE INTO environments (id, python, platform, data) VALUES (?, ?, ?, ?)",
+        (env_id, environment.get("python"), environment.get("platform"), data),
+    )
+    return env_id
+
+
+def _put_git(conn: sqlite3.Connection, git: Mapping[str, Any] | None) -> str | None:
+    if not git:
+        return None
+    diff = git.get("diff") or ""
+    diff_hash = text_hash(diff)[:32] if diff else None
+    if diff_hash:
+        conn.execute(
+            "INSERT OR IGNORE INTO git_diffs (hash, text) VALUES (?, ?)", (diff_hash, diff)
+        )
+    row = (
+        git.get("commit"),
+        git.get("branch"),
+        1 if git.get("dirty") else 0,
+        git.get("remote"),
+        git.get("root"),
+        diff_hash,
+    )
+    git_id = text_hash(canonical_json(row))[:32]
+    conn.execute(
+        "INSERT OR IGNORE INTO git_states (id, commit_sha, branch, dirty, remote, root, diff_hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (git_id, *row),
+    )
+    return git_id
+
+
+def begin_run(
+    store: Store,
+    *,
+    kind: str,
+    notebook: str | None = None,
+    notebook_hash: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    environment: Mapping[str, Any] | None = None,
+    git: Mapping[str, Any] | None = None,
+    parent_id: str | None = None,
+    cwd: str | None = None,
+    run_id: str | None = None,
+    status: str = "running",
+) -> str:
+    run_id = run_id or uuid7()
+    ident = process_identity()
+    with store.write() as conn:
+        env_id = _put_environment(conn, environment) if environment else None
+        git_id = _put_git(conn, git)
+        conn.execute(
+            "INSERT INTO runs (id, kind, notebook, notebook_hash, status, started, environment_id,"
+            " git_id, parent_id, user, host, pid, pid_start, cwd)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                kind,
+                notebook,
+                notebook_hash,
+                status,
+                now(),
+                env_id,
+                git_id,
+                parent_id,
+                ident["user"],
+                ident["host"],
+                ident["pid"],
+                ident["pid_start"],
+                cwd,
+            ),
+        )
+        if env_id:
+            conn.execute(
+                "INSERT INTO run_environments (run_id, seq, environment_id) VALUES (?, 0, ?)",
+                (run_id, env_id),
+            )
+        _put_params(conn, run_id, parameters or {})
+    return run_id
+
+
+def _put_params(conn: sqlite3.Connection, run_id: str, parameters: Mapping[str, Any]) -> None:
+    conn.executemany(
+        "INSERT OR REPLACE INTO params (run_id, name, value) VALUES (?, ?, ?)",
+        [(run_id, str(k), json.dumps(v, default=str)) for k, v in parameters.items()],
+    )
+
+
+def set_params(store: Store, run_id: str, parameters: Mapping[str, Any]) -> None:
+    with store.write() as conn:
+        _put_params(conn, run_id, parameters)
+
+
+def log_metric(
+    store: Store,
+    run_id: str,
+    name: str,
+    value: Any,
+    *,
+    step: int | None = None,
+    execution_id: str | None = None,
+) -> None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        value = json.dumps(value, default=str)
+    with store.write() as conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO metrics (run_id, name, step, value, recorded, execution_id)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (run_id, name, -1 if step is None else int(step), value, now(), execution_id),
+        )
+
+
+def set_run_environment(store: Store, run_id: str, seq: int, environment: Mapping[str, Any]) -> str:
+    """The environment changed mid-run (e.g. ``%pip install``): remember from which cell on."""
+    with store.write() as conn:
+        env_id = _put_environment(conn, environment)
+        conn.execute(
+            "INSERT OR REPLACE INTO run_environments (run_id, seq, environment_id) VALUES (?, ?, ?)",
+            (run_id, seq, env_id),
+        )
+        conn.execute("UPDATE runs SET environment_id = ? WHERE id = ?", (env_id, run_id))
+    return env_id
+
+
+def set_run_git(store: Store, run_id: str, git: Mapping[str, Any] | None) -> None:
+    with store.write() as conn:
+        conn.execute("UPDATE runs SET git_id = ? WHERE id = ?", (_put_git(conn, git), run_id))
+
+
+_INSERT_SOURCE = "INSERT OR IGNORE INTO sources (hash, text) VALUES (?, ?)"
+_INSERT_EXECUTION = (
+    "INSERT INTO executions (id, run_id, seq, cell_id, execution_count, source_hash, started,"
+    " duration_ms, error_name, error_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_ARTIFACT = "INSERT OR IGNORE INTO artifacts (id, uri, hash, size, kind, first_seen) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_ACCESS = "INSERT OR IGNORE INTO accesses (execution_id, artifact_id, role) VALUES (?, ?, ?)"
+
+
+def _put_accesses(conn: sqlite3.Connection, execution_id: str, accesses: Iterable[Access]) -> None:
+    stamp = now()
+    for a in accesses:
+        aid = artifact_id(a.uri, a.hash)
+        conn.execute(_INSERT_ARTIFACT, (aid, a.uri, a.hash, a.size, a.kind, stamp))
+        conn.execute(_INSERT_ACCESS, (execution_id, aid, a.role))
+
+
+def record_executions(store: Store, records: Iterable[ExecutionRecord]) -> None:
+    """The per-cell hot path: prepared statements, one transaction for a batch."""
+    with store.write() as conn:
+        for rec in records:
+            source_hash = text_hash(rec.source)[:32]
+            conn.execute(_INSERT_SOURCE, (source_hash, rec.source))
+            conn.execute(
+                _INSERT_EXECUTION,
+                (
+                    rec.id,
+                    rec.run_id,
+                    rec.seq,
+                    rec.cell_id,
+                    rec.execution_count,
+                    source_hash,
+                    rec.started,
+                    rec.duration_ms,
+                    rec.error_name,
+                    rec.error_value,
+                ),
+            )
+            if rec.accesses:
+                _put_accesses(conn, rec.id, rec.accesses)
+
+
+def add_accesses(store: Store, execution_id: str, accesses: Iterable[Access]) -> None:
+    with store.write() as conn:
+        _put_accesses(conn, execution_id, accesses)
+
+
+def end_run(
+    store: Store,
+    run_id: str,
+    status: str,
+    *,
+    error_name: str | None = None,
+    error_value: str | None = None,
+    failed_execution_id: str | None = None,
+) -> None:
+    with store.write() as conn:
+        conn.execute(
+            "UPDATE runs SET status = ?, ended = ?, error_name = ?, error_value = ?,"
+            " failed_execution_id = ? WHERE id = ?",
+            (status, now(), error_name, error_value, failed_execution_id, run_id),
+        )
+
+
+def cached_hash(store: Store, path: str, size: int, mtime_ns: int, inode: int) -> str | None:
+    row = store.conn.execute(
+        "SELECT hash FROM hash_cache WHERE path = ? AND size = ? AND mtime_ns = ? AND inode = ?",
+        (path, size, mtime_ns, inode),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def remember_hashes(store: Store, entries: Iterable[tuple[str, int, int, int, str]]) -> None:
+    rows = list(entries)
+    if rows:
+        with store.write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO hash_cache (path, size, mtime_ns, inode, hash)"
+                " VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .kernel import Kernel
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty project folder with its own lineage database."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    monkeypatch.setenv("JUPYTER_LINEAGE_DB", str(folder / ".lineage" / "lineage.db"))
+    monkeypatch.chdir(folder)
+    return folder
+
+
+@pytest.fixture
+def db(project: Path) -> Path:
+    return project / ".lineage" / "lineage.db"
+
+
+@pytest.fixture
+def kernel(project: Path) -> Iterator[Kernel]:
+    k = Kernel(str(project))
+    yield k
+    k.shutdown()
+
+
+def lineage(
+    *args: str, db: Path | None = None, check: bool = True, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real CLI in a subprocess, as a user types it."""
+    env = dict(os.environ)
+    if db is not None:
+        env["JUPYTER_LINEAGE_DB"] = str(db)
+    proc = subprocess.run(
+        [sys.executable, "-m", "jupyter_lineage", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"jupyter lineage {' '.join(args)} -> {proc.returncode}\n{proc.stderr}"
+        )
+    return proc
+
+
+def lineage_json(*args: str, db: Path | None = None) -> Any:
+    return json.loads(lineage(*args, "--json", db=db).stdout)
