@@ -310,6 +310,12 @@ def trace_cmd(
     console.print(_trace_tree(data))
 
 
+# -- pipeline commands: run, reproduce, sweep, merge (jupyter_lineage/pipeline/) -------------------
+
+
+# -- comparison and export commands: diff, status, export, emit (diff.py, export/) ----------------
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: LineageError and usage errors become one line on stderr, exit code 2."""
     try:
