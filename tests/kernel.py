@@ -79,7 +79,10 @@ class Kernel:
     def check(self, code: str, **kw: Any) -> Reply:
         reply = self.run(code, **kw)
         if not reply.ok:
-            raise AssertionError(f"cell failed: {code!r}\n{reply.error}\n{reply.stderr}")
+            err = reply.error or {}
+            raise AssertionError(
+                f"cell failed: {code!r}\n{err.get('ename')}: {err.get('evalue')}\n{reply.stderr}"
+            )
         return reply
 
     def shutdown(self) -> None:

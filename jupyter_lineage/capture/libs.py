@@ -6,8 +6,12 @@ Each is installed only once its library has been imported by the user, and remov
 from __future__ import annotations
 
 import functools
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -53,6 +57,10 @@ FUNCTIONS: dict[str, list[tuple[str, str, str | None, int, str]]] = {
         ("read_feather", "read", "dataset", 0, "source"),
         ("write_feather", "write", "dataset", 1, "dest"),
     ],
+    "pandas": [
+        ("read_parquet", "read", "dataset", 0, "path"),
+        ("DataFrame.to_parquet", "write", "dataset", 1, "path"),
+    ],
     "torch": [
         ("save", "write", "model", 1, "f"),
         ("load", "read", "model", 0, "f"),
@@ -60,13 +68,58 @@ FUNCTIONS: dict[str, list[tuple[str, str, str | None, int, str]]] = {
 }
 
 
+_FILE_LOADERS = (
+    importlib.machinery.SourceFileLoader,
+    importlib.machinery.SourcelessFileLoader,
+    importlib.machinery.ExtensionFileLoader,
+)
+
+
+class _PostImportHook(importlib.abc.MetaPathFinder):
+    """Calls back right after a watched module executes: pandas imports pyarrow.parquet lazily,
+    inside the very call whose file access we must see."""
+
+    def __init__(self, names: set[str], callback: Callable[[], None]) -> None:
+        self.names = names
+        self.callback = callback
+        self._local = threading.local()
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname not in self.names or getattr(self._local, "busy", False):
+            return None
+        self._local.busy = True
+        try:
+            spec = importlib.util.find_spec(fullname)
+        except Exception:
+            return None
+        finally:
+            self._local.busy = False
+        loader = spec.loader if spec is not None else None
+        if not isinstance(loader, _FILE_LOADERS):
+            return None  # shared loader objects are never touched
+        execute = loader.exec_module
+        callback = self.callback
+
+        def exec_module(module: Any) -> None:
+            execute(module)
+            try:
+                callback()
+            except Exception:
+                pass
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
 class LibraryWrappers:
-    """Installs wrappers lazily (when the library shows up in sys.modules) and removes them."""
+    """Installs wrappers as soon as their library is imported, and removes them on unload."""
 
     def __init__(self, note: Note) -> None:
         self.note = note
         self.waiting = set(FUNCTIONS) | {"h5py"}
         self.installed: list[tuple[Any, str, Any]] = []
+        self.hook = _PostImportHook(set(self.waiting), self.poll)
+        sys.meta_path.insert(0, self.hook)
 
     def poll(self) -> None:
         if not self.waiting:
@@ -77,12 +130,16 @@ class LibraryWrappers:
             if name == "h5py":
                 self._wrap_h5py(module)
                 continue
-            for attr, role, kind, index, keyword in FUNCTIONS[name]:
-                original = getattr(module, attr, None)
+            for dotted, role, kind, index, keyword in FUNCTIONS[name]:
+                *owners, attr = dotted.split(".")
+                owner = module
+                for part in owners:
+                    owner = getattr(owner, part, None)
+                original = getattr(owner, attr, None)
                 if original is None or hasattr(original, "__jupyter_lineage_original__"):
                     continue
-                setattr(module, attr, _wrap_call(original, role, kind, index, keyword, self.note))
-                self.installed.append((module, attr, original))
+                setattr(owner, attr, _wrap_call(original, role, kind, index, keyword, self.note))
+                self.installed.append((owner, attr, original))
 
     def _wrap_h5py(self, h5py: Any) -> None:
         cls = getattr(h5py, "File", None)
@@ -104,6 +161,8 @@ class LibraryWrappers:
         self.installed.append((cls, "__init__", original))
 
     def remove(self) -> None:
+        if self.hook in sys.meta_path:
+            sys.meta_path.remove(self.hook)
         for owner, attr, original in reversed(self.installed):
             setattr(owner, attr, original)
         self.installed.clear()

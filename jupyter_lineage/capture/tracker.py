@@ -28,7 +28,7 @@ from .gitstate import capture_git
 from .kinds import kind_of
 from .libs import LibraryWrappers
 from .noise import NoiseFilter
-from .urls import clean_url
+from .urls import clean_url, scrub_text
 
 ENV_RUN_ID = "JUPYTER_LINEAGE_RUN_ID"
 ENV_NOTEBOOK = "JUPYTER_LINEAGE_NOTEBOOK"
@@ -197,7 +197,7 @@ class Tracker:
         self._reads = {}
         self._writes = {}
         self.hook_errors = []
-        self._source = source
+        self._source = scrub_text(source)
         self._cell_id = cell_id
         self._exec_id = uuid7()
         self._started = now()

@@ -31,3 +31,13 @@ def clean_remote(remote: str) -> str:
     if "://" in remote:
         return clean_url(remote)
     return re.sub(r"^[^@/]+@", "", remote)
+
+
+_URL_IN_TEXT = re.compile(r"""[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'"<>()\[\]{}`]+""")
+
+
+def scrub_text(text: str) -> str:
+    """Cell code as stored: every URL in it loses its credentials (the rest is untouched)."""
+    if "://" not in text:
+        return text
+    return _URL_IN_TEXT.sub(lambda m: clean_url(m.group(0)), text)

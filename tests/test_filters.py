@@ -1,0 +1,92 @@
+"""Pure decisions of capture: URL cleaning, artifact kinds, noise. No kernel needed."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from jupyter_lineage.capture.kinds import kind_of
+from jupyter_lineage.capture.noise import NoiseFilter
+from jupyter_lineage.capture.urls import clean_remote, clean_url, scrub_text
+
+
+@pytest.mark.parametrize(
+    ("url", "clean"),
+    [
+        ("https://user:pw@host.example/a.csv", "https://host.example/a.csv"),
+        (
+            "https://host.example/a.csv?X-Amz-Signature=abc&part=1",
+            "https://host.example/a.csv?X-Amz-Signature=REDACTED&part=1",
+        ),
+        (
+            "https://host.example/a.csv?api_key=k&access_token=t&sig=s",
+            "https://host.example/a.csv?api_key=REDACTED&access_token=REDACTED&sig=REDACTED",
+        ),
+        ("HTTP://host.example:8080/x", "http://host.example:8080/x"),
+    ],
+)
+def test_clean_url(url: str, clean: str) -> None:
+    assert clean_url(url) == clean
+
+
+def test_scrub_text_cleans_urls_in_code() -> None:
+    code = "df = pd.read_csv('https://bob:pw1@h.example/a.csv?token=t0k&v=1')\nx = 'a://b'"
+    assert scrub_text(code) == (
+        "df = pd.read_csv('https://h.example/a.csv?token=REDACTED&v=1')\nx = 'a://b'"
+    )
+    assert scrub_text("x = 1") == "x = 1"
+
+
+def test_clean_remote() -> None:
+    assert clean_remote("https://bob:ghp_x@github.com/o/r.git") == "https://github.com/o/r.git"
+    assert clean_remote("git@github.com:o/r.git") == "github.com:o/r.git"
+    assert clean_remote("/srv/git/repo") == "/srv/git/repo"
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/p/model.joblib", "model"),
+        ("/p/m.pt", "model"),
+        ("/p/m.onnx", "model"),
+        ("/p/m.safetensors", "model"),
+        ("/p/d.csv", "dataset"),
+        ("/p/d.csv.gz", "dataset"),
+        ("/p/d.parquet", "dataset"),
+        ("/p/d.npy", "dataset"),
+        ("/p/d.xlsx", "dataset"),
+        ("/p/f.png", "figure"),
+        ("/p/f.svg", "figure"),
+        ("/p/r.pdf", "figure"),
+        ("/p/n.ipynb", "notebook"),
+        ("/p/README", "other"),
+        ("https://h/x.csv?a=1", "dataset"),
+    ],
+)
+def test_kinds(path: str, kind: str) -> None:
+    assert kind_of(path) == kind
+
+
+def test_api_kind_wins() -> None:
+    assert kind_of("/p/weights.bin", "model") == "model"
+    assert kind_of("/p/thing.dat", "model") == "model"
+
+
+def test_noise() -> None:
+    f = NoiseFilter(["/work/proj/.lineage"])
+    site = next(p for p in sys.path if p.endswith("site-packages"))
+    assert f.is_noise(os.path.join(site, "pandas", "core", "frame.py"), False)
+    assert not f.is_noise(os.path.join(site, "sklearn", "datasets", "data", "iris.csv"), False)
+    assert f.is_noise(os.path.join(site, "sklearn", "datasets", "data", "iris.csv"), True)
+    assert f.is_noise(os.path.join(site, "matplotlib", "mpl-data", "matplotlibrc"), False)
+    assert f.is_noise("/proc/self/status", False)
+    assert f.is_noise("/work/proj/.lineage/lineage.db", True)
+    assert f.is_noise("/home/u/.cache/matplotlib/fontlist.json", True)
+    assert f.is_noise("/work/proj/.ipynb_checkpoints/x-checkpoint.ipynb", True)
+    assert not f.is_noise("/work/proj/data/train.csv", False)
+    f.ignore("*.tmp", "scratch/")
+    assert f.is_noise("/work/proj/a.tmp", True)
+    assert f.is_noise(os.path.abspath("scratch/x.csv"), True)
+    assert not f.is_noise("/work/proj/a.csv", True)
