@@ -318,3 +318,77 @@ def test_unload_restores_the_shell(tracked: Kernel) -> None:
     assert (
         lineage_json("show", "@last")["executions"][-1]["source"] == "%unload_ext jupyter_lineage"
     )
+
+
+def test_c_level_readers_writers_and_sqlite(tracked: Kernel, project: Path) -> None:
+    k = tracked
+    k.check(
+        "import h5py, numpy as np\nwith h5py.File('arr.h5', 'w') as f:\n    f['a'] = np.arange(3)",
+        cell_id="h5-write",
+    )
+    k.check("with h5py.File('arr.h5') as f:\n    a = f['a'][:]", cell_id="h5-read")
+    k.check(
+        "import sqlite3\ncon = sqlite3.connect('warehouse.sqlite')\n"
+        "con.execute('create table t (x)')\ncon.commit()\ncon.close()",
+        cell_id="sql",
+    )
+    k.check(
+        "con = sqlite3.connect('warehouse.sqlite')\n"
+        "rows = con.execute('select * from t').fetchall()\ncon.close()",
+        cell_id="sql-read",
+    )
+    cells = {e["cell_id"]: e for e in lineage_json("show", "@last")["executions"]}
+    h5 = str(project / "arr.h5")
+    assert [w["path"] for w in cells["h5-write"]["writes"]] == [h5]
+    assert [r["path"] for r in cells["h5-read"]["reads"]] == [h5]
+    assert cells["h5-read"]["reads"][0]["hash"] == cells["h5-write"]["writes"][0]["hash"]
+    warehouse = str(project / "warehouse.sqlite")
+    assert cells["sql"]["reads"] == [] and [w["path"] for w in cells["sql"]["writes"]] == [
+        warehouse
+    ]
+    assert [r["path"] for r in cells["sql-read"]["reads"]] == [warehouse]
+    assert cells["sql-read"]["writes"] == []
+    assert cells["sql-read"]["reads"][0]["hash"] == cells["sql"]["writes"][0]["hash"]
+
+
+def test_environment_is_captured_again_when_packages_change(tracked: Kernel, project: Path) -> None:
+    site = project / "extra" / "site-packages"
+    site.mkdir(parents=True)
+    k = tracked
+    k.check(f"%unload_ext jupyter_lineage\nimport sys\nsys.path.append({str(site)!r})")
+    k.check("%load_ext jupyter_lineage")
+    k.check("x = 1")
+    dist = site / "lineage_probe-1.2.3.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: lineage-probe\nVersion: 1.2.3\n")
+    k.check("y = 2")  # the cell during which the "install" happened
+    k.check("z = 3")
+    show = lineage_json("show", "@last")
+    assert show["environment"]["packages"]["lineage-probe"] == "1.2.3"
+    assert len(show["environment_changes"]) == 2
+    first = lineage_json("show", "@last~1")
+    assert "lineage-probe" not in first["environment"]["packages"]
+
+
+def test_scripts_are_tracked_with_the_python_api(project: Path) -> None:
+    import subprocess
+    import sys
+
+    _write_csv(project / "data.csv")
+    script = project / "prepare.py"
+    script.write_text(
+        "import jupyter_lineage\n"
+        "jupyter_lineage.start()\n"
+        "jupyter_lineage.log_param('rows', 5)\n"
+        "text = open('data.csv').read()\n"
+        "open('head.csv', 'w').write(text[:20])\n"
+        "jupyter_lineage.log_metric('chars', 20)\n"
+    )
+    subprocess.run([sys.executable, str(script)], cwd=project, check=True, timeout=60)
+    show = lineage_json("show", "@last")
+    assert show["kind"] == "script" and show["status"] == "succeeded"
+    assert show["notebook"] == str(script)
+    assert show["parameters"] == {"rows": 5} and show["metrics"] == {"chars": 20}
+    assert [f["path"] for f in show["files_read"]] == [str(project / "data.csv")]
+    assert [f["path"] for f in show["files_written"]] == [str(project / "head.csv")]
+    assert "jupyter_lineage.start()" in show["executions"][0]["source"]

@@ -109,6 +109,7 @@ class Tracker:
         self._new_hashes: list[tuple[str, int, int, int, str]] = []
         self._reads: dict[str, writes.Access] = {}
         self._writes: dict[str, str | None] = {}
+        self._databases: dict[str, tuple[int, int, int] | None] = {}
         self._exec_id: str | None = None
         self._last_exec_id: str | None = None
         self._cell_id: str | None = None
@@ -196,6 +197,7 @@ class Tracker:
             return
         self._reads = {}
         self._writes = {}
+        self._databases = {}
         self.hook_errors = []
         self._source = scrub_text(source)
         self._cell_id = cell_id
@@ -213,6 +215,9 @@ class Tracker:
         duration_ms = (time.perf_counter() - self._t0) * 1000.0
         try:
             accesses = list(self._reads.values())
+            if self._databases:
+                for path in self._changed_databases():
+                    self._writes.setdefault(path, "dataset")
             for path, api_kind in self._writes.items():
                 access = self._hashed_access(path, "write", api_kind)
                 if access is not None:
@@ -261,7 +266,7 @@ class Tracker:
             if isinstance(database, str | bytes | os.PathLike):
                 name = os.fsdecode(database)
                 if name and name != ":memory:" and not name.startswith("file:"):
-                    self.note_path(name, "read", "dataset")
+                    self._note_database(os.path.abspath(name))
         else:  # urllib.Request
             url = args[0]
             if isinstance(url, str) and url.startswith(("http://", "https://", "ftp://")):
@@ -288,6 +293,29 @@ class Tracker:
             access = self._hashed_access(name, "read", api_kind)
             if access is not None:
                 self._reads[name] = access
+
+    def _note_database(self, path: str) -> None:
+        """A SQLite file is read when opened, and written only if its bytes changed by cell end."""
+        if self.filter.is_noise(path, True) or path in self._databases:
+            return
+        try:
+            before: tuple[int, int, int] | None = stat_key(os.stat(path))
+        except OSError:
+            before = None
+        self._databases[path] = before
+        if before is not None:
+            self.note_path(path, "read", "dataset")
+
+    def _changed_databases(self) -> list[str]:
+        changed = []
+        for path, before in self._databases.items():
+            try:
+                now_key = stat_key(os.stat(path))
+            except OSError:
+                continue
+            if now_key != before:
+                changed.append(path)
+        return changed
 
     def _hashed_access(self, path: str, role: str, api_kind: str | None) -> writes.Access | None:
         try:
