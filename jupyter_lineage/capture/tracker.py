@@ -433,13 +433,18 @@ class Tracker:
                     if batch:
                         try:
                             writes.record_executions(store, batch)
+                        except sqlite3.IntegrityError:
+                            self._write_one_by_one(store, batch)
                         except BaseException:
                             self._pending[0:0] = [_Pending(record=r) for r in batch]
                             raise
                         continue
                     op = self._pending[0].op
                     assert op is not None
-                    op(store)
+                    try:
+                        op(store)
+                    except sqlite3.IntegrityError as exc:
+                        self._warn("integrity", f"a record was refused by the store ({exc}).")
                     self._pending.pop(0)
                 if self._new_hashes:
                     entries, self._new_hashes = self._new_hashes, []
@@ -454,6 +459,14 @@ class Tracker:
                 return False
             finally:
                 _local.busy = False
+
+    def _write_one_by_one(self, store: Store, batch: list[writes.ExecutionRecord]) -> None:
+        """A record the store can never take must not block the ones behind it."""
+        for record in batch:
+            try:
+                writes.record_executions(store, [record])
+            except sqlite3.IntegrityError as exc:
+                self._warn("integrity", f"an execution was refused by the store ({exc}).")
 
     # -- telling the user --------------------------------------------------------------------
     def _failed(self, exc: BaseException) -> None:
