@@ -23,8 +23,9 @@ test: setup
 	$(BIN)/python -m pytest tests
 
 lint: setup
-	$(BIN)/ruff check .
+	$(BIN)/ruff check jupyter_lineage tests examples benchmarks
 	$(BIN)/ruff format --check jupyter_lineage
+	$(BIN)/mypy jupyter_lineage
 
 bench: setup
 	$(BIN)/python -m benchmarks

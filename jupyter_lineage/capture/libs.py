@@ -132,7 +132,7 @@ class LibraryWrappers:
                 continue
             for dotted, role, kind, index, keyword in FUNCTIONS[name]:
                 *owners, attr = dotted.split(".")
-                owner = module
+                owner: Any = module
                 for part in owners:
                     owner = getattr(owner, part, None)
                 original = getattr(owner, attr, None)

@@ -72,7 +72,7 @@ def current() -> Tracker | None:
 @dataclass
 class _Pending:
     record: writes.ExecutionRecord | None = None
-    op: Callable[[Store], None] | None = None
+    op: Callable[[Store], object] | None = None
 
 
 class Tracker:
@@ -396,7 +396,7 @@ class Tracker:
         self,
         *,
         record: writes.ExecutionRecord | None = None,
-        op: Callable[[Store], None] | None = None,
+        op: Callable[[Store], object] | None = None,
     ) -> None:
         if len(self._pending) >= MAX_PENDING:
             self._pending.pop(0)
