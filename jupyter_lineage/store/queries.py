@@ -431,7 +431,7 @@ def trace(
     edges: set[tuple[str, str, str]] = set()
     queue: deque[tuple[str, int]] = deque([(root["id"], 0)])
     seen_artifacts = {root["id"]}
-    seen_runs_upto: dict[str, int] = {}
+    seen_runs: dict[str, int] = {}  # run -> furthest seq already followed
 
     def add_artifacts(rows: list[dict[str, Any]], level: int) -> None:
         for a in rows:
@@ -440,7 +440,34 @@ def trace(
                 seen_artifacts.add(a["id"])
                 queue.append((a["id"], level))
 
-    acols = "a.id, a.uri, a.hash, a.kind, a.size"
+    def follow(run_id: str, seq: int, level: int) -> None:
+        """Take in the run's executions up to (upstream) or from (downstream) ``seq``, and
+        what they read (upstream) or wrote (downstream)."""
+        cmp, role = (">=", "write") if downstream else ("<=", "read")
+        chain = [
+            r[0]
+            for r in store.conn.execute(
+                f"SELECT id FROM executions WHERE run_id = ? AND seq {cmp} ? ORDER BY seq",
+                (run_id, seq),
+            )
+        ]
+        exec_ids.update(chain)
+        edges.update((a, b, "next") for a, b in itertools.pairwise(chain))
+        for chunk in _chunks(chain):
+            marks = ",".join("?" * len(chunk))
+            rows = store.query(
+                "SELECT ac.execution_id, a.id, a.uri, a.hash, a.kind, a.size FROM accesses ac"
+                " JOIN artifacts a ON a.id = ac.artifact_id"
+                f" WHERE ac.role = ? AND ac.execution_id IN ({marks})",
+                (role, *chunk),
+            )
+            for r in rows:
+                if downstream:
+                    edges.add((r["execution_id"], r["id"], "wrote"))
+                else:
+                    edges.add((r["id"], r["execution_id"], "read"))
+            add_artifacts(rows, level + 1)
+
     while queue:
         art_id, level = queue.popleft()
         if depth is not None and level >= depth:
@@ -456,57 +483,21 @@ def trace(
                 continue
             w = writer[0]
             edges.add((w["id"], art_id, "wrote"))
-            if seen_runs_upto.get(w["run_id"], -1) >= w["seq"]:
-                continue
-            seen_runs_upto[w["run_id"]] = w["seq"]
-            chain = [
-                r[0]
-                for r in store.conn.execute(
-                    "SELECT id FROM executions WHERE run_id = ? AND seq <= ? ORDER BY seq",
-                    (w["run_id"], w["seq"]),
-                )
-            ]
-            exec_ids.update(chain)
-            edges.update((a, b, "next") for a, b in itertools.pairwise(chain))
-            for chunk in _chunks(chain):
-                marks = ",".join("?" * len(chunk))
-                reads = store.query(
-                    f"SELECT ac.execution_id, {acols} FROM accesses ac JOIN artifacts a"
-                    f" ON a.id = ac.artifact_id WHERE ac.role = 'read'"
-                    f" AND ac.execution_id IN ({marks})",
-                    chunk,
-                )
-                for r in reads:
-                    edges.add((r["id"], r["execution_id"], "read"))
-                add_artifacts(reads, level + 1)
+            if seen_runs.get(w["run_id"], -1) < w["seq"]:
+                seen_runs[w["run_id"]] = w["seq"]
+                follow(w["run_id"], w["seq"], level)
         else:
             readers = store.query(
                 "SELECT e.id, e.run_id, e.seq FROM accesses ac JOIN executions e"
-                " ON e.id = ac.execution_id WHERE ac.artifact_id = ? AND ac.role = 'read'",
+                " ON e.id = ac.execution_id WHERE ac.artifact_id = ? AND ac.role = 'read'"
+                " ORDER BY e.run_id, e.seq",
                 (art_id,),
             )
             for rd in readers:
                 edges.add((art_id, rd["id"], "read"))
-                chain = [
-                    r[0]
-                    for r in store.conn.execute(
-                        "SELECT id FROM executions WHERE run_id = ? AND seq >= ? ORDER BY seq",
-                        (rd["run_id"], rd["seq"]),
-                    )
-                ]
-                exec_ids.update(chain)
-                edges.update((a, b, "next") for a, b in itertools.pairwise(chain))
-                for chunk in _chunks(chain):
-                    marks = ",".join("?" * len(chunk))
-                    writes = store.query(
-                        f"SELECT ac.execution_id, {acols} FROM accesses ac JOIN artifacts a"
-                        f" ON a.id = ac.artifact_id WHERE ac.role = 'write'"
-                        f" AND ac.execution_id IN ({marks})",
-                        chunk,
-                    )
-                    for w in writes:
-                        edges.add((w["execution_id"], w["id"], "wrote"))
-                    add_artifacts(writes, level + 1)
+                if seen_runs.get(rd["run_id"], 1 << 62) > rd["seq"]:
+                    seen_runs[rd["run_id"]] = rd["seq"]
+                    follow(rd["run_id"], rd["seq"], level)
     execs = _exec_nodes(store, sorted(exec_ids))
     run_ids = sorted({e["run_id"] for e in execs.values()})
     runs = []
