@@ -161,7 +161,7 @@ def test_every_track_form(tracked: Kernel, project: Path) -> None:
     k.check("%track metric loss 0.5 --step 1\n%track metric loss 0.25 --step 2")
     (project / "made_by_shell.bin").write_bytes(b"from a subprocess")
     k.check("%track output made_by_shell.bin")
-    k.check("%track input data.csv")
+    k.check("%track input data.csv\n%track input https://user:pw@data.example/x.csv?token=t1")
     k.check("%track ignore '*.tmp'\nopen('scratch.tmp', 'w').write('x')")
     k.check("%track off")
     k.check("open('while_off.txt', 'w').write('x')")
@@ -193,8 +193,10 @@ def test_every_track_form(tracked: Kernel, project: Path) -> None:
     sources = [e["source"] for e in show["executions"]]
     assert "open('while_off.txt', 'w').write('x')" not in sources
     assert "%track on" not in sources  # paused until the cell after it
-    declared = next(e for e in show["executions"] if e["source"] == "%track input data.csv")
-    assert [r["path"] for r in declared["reads"]] == [str(project / "data.csv")]
+    declared = next(e for e in show["executions"] if e["source"].startswith("%track input"))
+    assert sorted(r["path"] for r in declared["reads"]) == sorted(
+        ["https://data.example/x.csv?token=REDACTED", str(project / "data.csv")]
+    )
 
 
 def test_package_data_is_data_and_jupyter_noise_is_not(tracked: Kernel, project: Path) -> None:

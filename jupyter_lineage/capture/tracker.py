@@ -110,6 +110,7 @@ class Tracker:
         self._reads: dict[str, writes.Access] = {}
         self._writes: dict[str, str | None] = {}
         self._databases: dict[str, tuple[int, int, int] | None] = {}
+        self._declared: list[writes.Access] = []
         self._exec_id: str | None = None
         self._last_exec_id: str | None = None
         self._cell_id: str | None = None
@@ -198,6 +199,7 @@ class Tracker:
         self._reads = {}
         self._writes = {}
         self._databases = {}
+        self._declared = []
         self.hook_errors = []
         self._source = scrub_text(source)
         self._cell_id = cell_id
@@ -215,6 +217,8 @@ class Tracker:
         duration_ms = (time.perf_counter() - self._t0) * 1000.0
         try:
             accesses = list(self._reads.values())
+            if self._declared:
+                accesses += self._declared
             if self._databases:
                 for path in self._changed_databases():
                     self._writes.setdefault(path, "dataset")
@@ -358,17 +362,21 @@ class Tracker:
     # -- declared by the user ----------------------------------------------------------------
     def declare(self, path: str, role: str) -> writes.Access:
         """``%track input/output``: what capture cannot see (a file written by a subprocess)."""
+        if "://" in path:
+            uri = clean_url(path)
+            url = writes.Access(uri=uri, hash="", role=role, kind=kind_of(uri, "dataset"))
+            return self._declare_access(uri, url)
         name = os.path.abspath(os.path.expanduser(path))
         if not os.path.exists(name):
             raise LineageError(f"{path} does not exist; declare a file that is there.")
         access = self._hashed_access(name, role, None)
         if access is None:
             raise LineageError(f"{path} is not a regular file; declare files, not folders.")
+        return self._declare_access(name, access)
+
+    def _declare_access(self, name: str, access: writes.Access) -> writes.Access:
         if self.active:
-            if role == "read":
-                self._reads[name] = access
-            else:
-                self._writes[name] = None
+            self._declared.append(access)
         else:
             exec_id = self._last_exec_id
             if exec_id is None:
