@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+LINT_PATHS := $(wildcard jupyter_lineage tests examples benchmarks)
 
 .PHONY: setup demo test lint bench lab clean
 
@@ -19,11 +20,11 @@ demo: setup
 	$(BIN)/python examples/demo.py
 
 test: setup
-	$(BIN)/ruff check jupyter_lineage tests examples benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/python -m pytest tests
 
 lint: setup
-	$(BIN)/ruff check jupyter_lineage tests examples benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check jupyter_lineage
 	$(BIN)/mypy jupyter_lineage
 
