@@ -92,6 +92,7 @@ class NoiseFilter:
             + _SYSTEM
             + (f"{tmp}/ipykernel_", f"{tmp}/matplotlib-", f"{tmp}/tmp_kernel")
         )
+        self.ignored_files = frozenset(extra_ignored or [])
         mpl = os.environ.get("MPLCONFIGDIR")
         if mpl:
             self.ignored_prefixes += (os.path.abspath(mpl).rstrip("/") + "/",)
@@ -118,7 +119,7 @@ class NoiseFilter:
         return hit
 
     def _decide(self, path: str, write: bool) -> bool:
-        if path.endswith(_CODE_SUFFIXES):
+        if path.endswith(_CODE_SUFFIXES) or path in self.ignored_files:
             return True
         if path.startswith(self.package_prefixes):
             # Packages' own files are noise, but data they ship (sklearn's iris.csv) is read data.

@@ -65,6 +65,13 @@ def _install_hook() -> None:
         _hook_installed = True
 
 
+def _store_paths(db: Path) -> list[str]:
+    """What of the store is noise: its own folder when dedicated, else just its files."""
+    if db.parent.name == ".lineage":
+        return [str(db.parent)]
+    return [f"{db}{suffix}" for suffix in ("", "-wal", "-shm", "-journal")]
+
+
 def current() -> Tracker | None:
     return _current
 
@@ -97,7 +104,7 @@ class Tracker:
         self.enabled = True
         self.active = False
         self.seq = 0
-        self.filter = NoiseFilter([str(self.db_path.parent)])
+        self.filter = NoiseFilter(_store_paths(self.db_path))
         self.wrappers = LibraryWrappers(self.note_path)
         self.hook_errors: list[BaseException] = []
         self.store: Store | None = None

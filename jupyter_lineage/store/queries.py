@@ -19,7 +19,7 @@ from .db import Store
 
 RUN_COLUMNS = (
     "id, kind, notebook, notebook_hash, status, started, ended, parent_id, user, host, cwd,"
-    " error_name, error_value, failed_execution_id, environment_id, git_id"
+    " error_name, error_value, failed_execution_id, environment_id, git_id, outputs_hash"
 )
 _LAST = re.compile(r"^@last(?:~(\d+))?$")
 
@@ -252,12 +252,31 @@ def executions(store: Store, run_id: str) -> list[dict[str, Any]]:
     return out
 
 
-def _union(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+def _union(items: list[dict[str, Any]], key: str,
+           extra: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     seen: dict[tuple[str, str], dict[str, Any]] = {}
-    for e in items:
-        for f in e[key]:
-            seen.setdefault((f["path"], f["hash"]), f)
+    for f in [f for e in items for f in e[key]] + (extra or []):
+        seen.setdefault((f["path"], f["hash"]), f)
     return sorted(seen.values(), key=lambda f: f["path"])
+
+
+def run_files(store: Store, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Files the run as a whole read or wrote (pipeline runs: the executed notebook)."""
+    out: dict[str, list[dict[str, Any]]] = {"read": [], "write": []}
+    for r in store.query(
+        "SELECT rf.role, a.uri, a.hash, a.kind, a.size FROM run_files rf"
+        " JOIN artifacts a ON a.id = rf.artifact_id WHERE rf.run_id = ? ORDER BY a.uri",
+        (run_id,),
+    ):
+        out[r["role"]].append(_file_ref(r))
+    return out
+
+
+def blob(store: Store, digest: str | None) -> str | None:
+    if not digest:
+        return None
+    row = store.conn.execute("SELECT content FROM blobs WHERE hash = ?", (digest,)).fetchone()
+    return row[0] if row else None
 
 
 def show_run(store: Store, ref: str, *, notebook: str | None = None) -> dict[str, Any]:
@@ -266,6 +285,7 @@ def show_run(store: Store, ref: str, *, notebook: str | None = None) -> dict[str
     out = _run_summary(row)
     metrics, history = _metrics(store, [run_id])
     execs = executions(store, run_id)
+    whole = run_files(store, run_id)
     env_changes = [
         {"seq": seq, "environment_id": env_id}
         for seq, env_id in store.conn.execute(
@@ -282,8 +302,11 @@ def show_run(store: Store, ref: str, *, notebook: str | None = None) -> dict[str
             "metrics": metrics[run_id],
             "metric_history": history[run_id],
             "executions": execs,
-            "files_read": _union(execs, "reads"),
-            "files_written": _union(execs, "writes"),
+            "files_read": _union(execs, "reads", whole["read"]),
+            "files_written": _union(execs, "writes", whole["write"]),
+            "notebook_output": next(
+                (f for f in whole["write"] if f["kind"] == "notebook"), None
+            ),
             "environment": environment(store, row["environment_id"]),
             "environment_changes": env_changes if len(env_changes) > 1 else [],
             "git": git_state(store, row["git_id"]),

@@ -136,8 +136,26 @@ def _v1_initial(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v2_pipelines(conn: sqlite3.Connection) -> None:
+    _run_script(
+        conn,
+        """
+        CREATE TABLE blobs (hash TEXT PRIMARY KEY, content TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE run_files (
+            run_id TEXT NOT NULL,
+            artifact_id TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('read', 'write')),
+            PRIMARY KEY (run_id, artifact_id, role)
+        ) WITHOUT ROWID;
+        ALTER TABLE runs ADD COLUMN outputs_hash TEXT;
+        CREATE INDEX executions_run ON executions(run_id, seq)
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial", _v1_initial),
+    ("pipelines: notebook snapshots, run-level files, cell outputs", _v2_pipelines),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

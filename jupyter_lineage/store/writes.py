@@ -268,3 +268,30 @@ def remember_hashes(store: Store, entries: Iterable[tuple[str, int, int, int, st
                 " VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
+
+
+def put_blob(store: Store, content: str) -> str:
+    """Notebook snapshots and output digests, deduplicated by content hash."""
+    digest = "blake3:" + text_hash(content)
+    with store.write() as conn:
+        conn.execute("INSERT OR IGNORE INTO blobs (hash, content) VALUES (?, ?)", (digest, content))
+    return digest
+
+
+def add_run_files(store: Store, run_id: str, accesses: Iterable[Access]) -> None:
+    """Files a run as a whole read or wrote (its notebook, the executed notebook)."""
+    stamp = now()
+    with store.write() as conn:
+        for a in accesses:
+            aid = artifact_id(a.uri, a.hash)
+            conn.execute(_INSERT_ARTIFACT, (aid, a.uri, a.hash, a.size, a.kind, stamp))
+            conn.execute(
+                "INSERT OR IGNORE INTO run_files (run_id, artifact_id, role) VALUES (?, ?, ?)",
+                (run_id, aid, a.role),
+            )
+
+
+def set_run_outputs(store: Store, run_id: str, outputs_json: str) -> None:
+    digest = put_blob(store, outputs_json)
+    with store.write() as conn:
+        conn.execute("UPDATE runs SET outputs_hash = ? WHERE id = ?", (digest, run_id))

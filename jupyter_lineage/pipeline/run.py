@@ -1,0 +1,111 @@
+"""``jupyter lineage run``: validate, record, execute with papermill, summarise."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from ..errors import LineageError, UsageError
+from ..store import default_db_path
+from . import params as params_mod
+from . import record
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: str
+    output: str
+    db: str
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.status == "succeeded" else 1
+
+
+def default_output(db: Path, run_id: str) -> Path:
+    return db.parent / "runs" / f"{run_id}.ipynb"
+
+
+def run_notebook(
+    notebook: str | os.PathLike[str],
+    parameters: dict[str, Any] | None = None,
+    *,
+    output: str | None = None,
+    cwd: str | None = None,
+    kernel: str | None = None,
+    db: str | None = None,
+    parent_id: str | None = None,
+    kind: str = "papermill",
+    lineage_notebook: str | None = None,
+    progress: bool = False,
+    log_output: bool = False,
+) -> RunResult:
+    """Execute NOTEBOOK with papermill as a tracked run; a failing notebook is still recorded.
+
+    ``lineage_notebook`` records the run under another notebook path (reproduce runs a snapshot).
+    """
+    import papermill
+
+    from .engine import LineageEngine
+
+    path = str(notebook)
+    parameters = dict(parameters or {})
+    nb = params_mod.load_notebook(path)
+    params_mod.validate(path, nb, parameters)
+    if cwd is not None and not Path(cwd).is_dir():
+        raise UsageError(f"--cwd {cwd} is not a folder.")
+    kernel_name = kernel or nb.metadata.get("kernelspec", {}).get("name") or "python3"
+    _check_kernel(kernel_name)
+    recorded_as = os.path.abspath(lineage_notebook or path)
+    plan = record.RunPlan(
+        notebook=recorded_as, parameters=parameters, db=default_db_path(recorded_as, db),
+        kind=kind, parent_id=parent_id,
+    )
+    out = Path(output) if output else default_output(plan.db, plan.run_id)
+    if output and out.is_dir():
+        raise UsageError(f"--output {output} is a folder; give a notebook file name.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, encoding="utf-8") as f:
+        snapshot = f.read()
+    record.begin(plan, snapshot, os.path.abspath(cwd) if cwd else os.path.dirname(recorded_as))
+    error: str | None = None
+    try:
+        papermill.execute_notebook(
+            path, str(out), parameters=parameters or None, engine_name="lineage",
+            kernel_name=kernel_name, cwd=cwd or os.path.dirname(os.path.abspath(path)),
+            progress_bar=progress, log_output=log_output, lineage_plan=plan,
+        )
+    except papermill.PapermillExecutionError as exc:
+        error = f"{exc.ename}: {exc.evalue}"
+    except Exception as exc:  # kernel died, timeout: recorded as failed by the engine
+        error = f"{type(exc).__name__}: {exc}"
+    record.record_output_notebook(plan, str(out))
+    from ..store import open_store
+
+    with open_store(plan.db) as store:
+        status = store.conn.execute(
+            "SELECT status FROM runs WHERE id = ?", (plan.run_id,)
+        ).fetchone()[0]
+    if status == "running":  # papermill failed before the engine ran (e.g. bad kernel)
+        record.finish(plan, None, LineageError(error or "the notebook did not run"))
+        status = "failed"
+    return RunResult(run_id=plan.run_id, status=status, output=str(out), db=str(plan.db),
+                     error=error)
+
+
+def _check_kernel(name: str) -> None:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        names = ", ".join(sorted(KernelSpecManager().find_kernel_specs())) or "none"
+        raise UsageError(f"There is no Jupyter kernel named '{name}' (installed: {names}).") from None
+
+

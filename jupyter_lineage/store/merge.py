@@ -1,0 +1,74 @@
+"""Merging one store into another: ids are global and artifacts content-addressed, so a merge
+is a union, and merging twice changes nothing."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from ..errors import StoreError, UsageError
+from .db import Store
+
+# Tables in dependency order; the hash cache is machine-specific and never merged.
+TABLES = (
+    "sources", "environments", "git_diffs", "git_states", "blobs", "runs", "run_environments",
+    "executions", "artifacts", "accesses", "run_files", "params", "metrics",
+)
+
+
+def _columns(conn: sqlite3.Connection, schema: str, table: str) -> list[str]:
+    return [row[1] for row in conn.execute(f"PRAGMA {schema}.table_info({table})")]
+
+
+def merge(store: Store, other: str | os.PathLike[str]) -> dict[str, int]:
+    """Copy every record of ``other`` that ``store`` lacks; returns rows added per table.
+
+    ``other`` is never modified: an older schema is upgraded in a temporary copy.
+    """
+    source = Path(other).expanduser().absolute()
+    if not source.is_file():
+        raise UsageError(f"{other} is not a file; pass the path of a lineage database to merge.")
+    if source == store.path:
+        raise UsageError("A store cannot be merged into itself; pass another database.")
+    with tempfile.TemporaryDirectory(prefix="lineage-merge-") as tmp:
+        copy = Path(tmp) / "other.db"
+        try:
+            probe = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+            try:
+                probe.execute("PRAGMA schema_version").fetchone()
+                backup = sqlite3.connect(copy)
+                probe.backup(backup)  # a consistent snapshot, WAL included
+                backup.close()
+            finally:
+                probe.close()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{other} is not a readable lineage database ({exc}).") from None
+        Store(copy).close()  # refuses a newer schema, upgrades an older one (the copy only)
+        return _merge_file(store, copy)
+
+
+def _merge_file(store: Store, path: Path) -> dict[str, int]:
+    added: dict[str, int] = {}
+    store.conn.execute("ATTACH DATABASE ? AS other", (str(path),))
+    try:
+        with store.write() as conn:
+            for table in TABLES:
+                cols = ", ".join(_columns(conn, "main", table))
+                before = conn.total_changes
+                conn.execute(
+                    f"INSERT OR IGNORE INTO main.{table} ({cols}) SELECT {cols} FROM other.{table}"
+                )
+                added[table] = conn.total_changes - before
+            # A run still "running" here may have ended in the other store.
+            conn.execute(
+                "UPDATE main.runs SET status = o.status, ended = o.ended, error_name = o.error_name,"
+                " error_value = o.error_value, failed_execution_id = o.failed_execution_id,"
+                " outputs_hash = o.outputs_hash"
+                " FROM other.runs AS o WHERE o.id = main.runs.id"
+                " AND main.runs.status = 'running' AND o.status != 'running'"
+            )
+    finally:
+        store.conn.execute("DETACH DATABASE other")
+    return added
