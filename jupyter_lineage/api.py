@@ -169,3 +169,37 @@ def trace(
 ) -> dict[str, Any]:
     with open_store(db, notebook=target if os.path.exists(target) else None) as store:
         return queries.trace(store, target, downstream=downstream, depth=depth)
+
+
+# -- pipelines ----------------------------------------------------------------------------------
+def run(notebook: str, parameters: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
+    """Execute a notebook with papermill as a tracked run (see ``jupyter lineage run``)."""
+    from .pipeline import run_notebook
+
+    result = run_notebook(notebook, parameters, **options)
+    summary = show(result.run_id, db=result.db)
+    summary["output_notebook"] = result.output
+    return summary
+
+
+def reproduce(
+    run: str, *, db: str | None = None, output: str | None = None, notebook: str | None = None
+) -> dict[str, Any]:
+    from .pipeline import reproduce as _reproduce
+
+    return _reproduce(run, db=db, output=output, notebook=notebook)
+
+
+def sweep(notebook: str, values: dict[str, list[Any]], **options: Any) -> dict[str, Any]:
+    from .pipeline import sweep as _sweep
+
+    return _sweep(notebook, values, **options)
+
+
+def merge(other: str, *, db: str | None = None) -> dict[str, int]:
+    """Merge another lineage database into this one (idempotent)."""
+    from .store import Store, default_db_path
+    from .store.merge import merge as _merge
+
+    with Store(default_db_path(None, db)) as store:
+        return _merge(store, other)

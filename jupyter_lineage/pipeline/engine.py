@@ -4,6 +4,7 @@ the same run as ``jupyter lineage run``. Built on papermill's Engine and nbclien
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -57,30 +58,41 @@ def plan_from_papermill(nb: nbformat.NotebookNode, input_path: str | None) -> re
     """``papermill --engine lineage``: the parameters given to THIS run, never stale metadata."""
     notebook = os.path.abspath(input_path) if input_path and "://" not in input_path else None
     params: dict[str, Any] = {}
-    injected = next((c for c in nb.cells if "injected-parameters" in
-                     c.get("metadata", {}).get("tags", [])), None)
+    injected = next(
+        (c for c in nb.cells if "injected-parameters" in c.get("metadata", {}).get("tags", [])),
+        None,
+    )
     if injected is not None:
         fresh = True
         if notebook and os.path.isfile(notebook):
             original = nbformat.read(notebook, as_version=4)
-            fresh = not any(c.get("source") == injected.get("source")
-                            and c.get("id") == injected.get("id") for c in original.cells)
+            fresh = not any(
+                c.get("source") == injected.get("source") and c.get("id") == injected.get("id")
+                for c in original.cells
+            )
         if fresh:
             params = dict(nb.metadata.get("papermill", {}).get("parameters") or {})
-    return record.RunPlan(notebook=notebook or "", parameters=params,
-                          db=default_db_path(notebook))
+    return record.RunPlan(notebook=notebook or "", parameters=params, db=default_db_path(notebook))
 
 
 class LineageEngine(NBClientEngine):
     @classmethod
-    def execute_notebook(cls, nb: nbformat.NotebookNode, kernel_name: str,
-                         output_path: str | None = None, **kwargs: Any) -> Any:
+    def execute_notebook(
+        cls,
+        nb: nbformat.NotebookNode,
+        kernel_name: str,
+        output_path: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
         plan: record.RunPlan | None = kwargs.pop("lineage_plan", None)
         if plan is None:
             plan = plan_from_papermill(nb, kwargs.get("input_path"))
             source = kwargs.get("input_path")
-            snapshot = (open(source, encoding="utf-8").read()
-                        if source and os.path.isfile(source) else nbformat.writes(nb))
+            snapshot = (
+                Path(source).read_text(encoding="utf-8")
+                if source and os.path.isfile(source)
+                else nbformat.writes(nb)
+            )
             record.begin(plan, snapshot, os.getcwd())
             owner = True
         else:

@@ -43,8 +43,13 @@ def begin(plan: RunPlan, snapshot: str, cwd: str | None) -> None:
     with Store(plan.db) as store:
         digest = writes.put_blob(store, scrub_text(snapshot))
         writes.begin_run(
-            store, kind=plan.kind, notebook=plan.notebook, notebook_hash=digest,
-            parameters=plan.parameters, parent_id=plan.parent_id, cwd=cwd or os.getcwd(),
+            store,
+            kind=plan.kind,
+            notebook=plan.notebook,
+            notebook_hash=digest,
+            parameters=plan.parameters,
+            parent_id=plan.parent_id,
+            cwd=cwd or os.getcwd(),
             run_id=plan.run_id,
         )
 
@@ -113,8 +118,14 @@ def finish(plan: RunPlan, nb: nbformat.NotebookNode | None, error: BaseException
                     writes.log_metric(store, plan.run_id, name, value)
             writes.set_run_outputs(store, plan.run_id, json.dumps(cell_outputs(nb)))
         status = "failed" if failed else "succeeded"
-        writes.end_run(store, plan.run_id, status, error_name=error_name,
-                       error_value=error_value, failed_execution_id=failed_id)
+        writes.end_run(
+            store,
+            plan.run_id,
+            status,
+            error_name=error_name,
+            error_value=error_value,
+            failed_execution_id=failed_id,
+        )
     return status
 
 
@@ -124,6 +135,16 @@ def record_output_notebook(plan: RunPlan, path: str | None) -> None:
         return
     digest, st = hash_file(path)
     with Store(plan.db) as store:
-        writes.add_run_files(store, plan.run_id, [writes.Access(
-            uri=os.path.abspath(path), hash=digest, role="write", kind="notebook",
-            size=st.st_size)])
+        writes.add_run_files(
+            store,
+            plan.run_id,
+            [
+                writes.Access(
+                    uri=os.path.abspath(path),
+                    hash=digest,
+                    role="write",
+                    kind="notebook",
+                    size=st.st_size,
+                )
+            ],
+        )

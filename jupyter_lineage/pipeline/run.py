@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from ..errors import LineageError, UsageError
 from ..store import default_db_path
 from . import params as params_mod
@@ -52,8 +50,6 @@ def run_notebook(
     """
     import papermill
 
-    from .engine import LineageEngine
-
     path = str(notebook)
     parameters = dict(parameters or {})
     nb = params_mod.load_notebook(path)
@@ -64,8 +60,11 @@ def run_notebook(
     _check_kernel(kernel_name)
     recorded_as = os.path.abspath(lineage_notebook or path)
     plan = record.RunPlan(
-        notebook=recorded_as, parameters=parameters, db=default_db_path(recorded_as, db),
-        kind=kind, parent_id=parent_id,
+        notebook=recorded_as,
+        parameters=parameters,
+        db=default_db_path(recorded_as, db),
+        kind=kind,
+        parent_id=parent_id,
     )
     out = Path(output) if output else default_output(plan.db, plan.run_id)
     if output and out.is_dir():
@@ -77,9 +76,15 @@ def run_notebook(
     error: str | None = None
     try:
         papermill.execute_notebook(
-            path, str(out), parameters=parameters or None, engine_name="lineage",
-            kernel_name=kernel_name, cwd=cwd or os.path.dirname(os.path.abspath(path)),
-            progress_bar=progress, log_output=log_output, lineage_plan=plan,
+            path,
+            str(out),
+            parameters=parameters or None,
+            engine_name="lineage",
+            kernel_name=kernel_name,
+            cwd=cwd or os.path.dirname(os.path.abspath(path)),
+            progress_bar=progress,
+            log_output=log_output,
+            lineage_plan=plan,
         )
     except papermill.PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue}"
@@ -95,8 +100,9 @@ def run_notebook(
     if status == "running":  # papermill failed before the engine ran (e.g. bad kernel)
         record.finish(plan, None, LineageError(error or "the notebook did not run"))
         status = "failed"
-    return RunResult(run_id=plan.run_id, status=status, output=str(out), db=str(plan.db),
-                     error=error)
+    return RunResult(
+        run_id=plan.run_id, status=status, output=str(out), db=str(plan.db), error=error
+    )
 
 
 def _check_kernel(name: str) -> None:
@@ -106,6 +112,6 @@ def _check_kernel(name: str) -> None:
         KernelSpecManager().get_kernel_spec(name)
     except NoSuchKernel:
         names = ", ".join(sorted(KernelSpecManager().find_kernel_specs())) or "none"
-        raise UsageError(f"There is no Jupyter kernel named '{name}' (installed: {names}).") from None
-
-
+        raise UsageError(
+            f"There is no Jupyter kernel named '{name}' (installed: {names})."
+        ) from None

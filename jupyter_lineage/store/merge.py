@@ -13,8 +13,19 @@ from .db import Store
 
 # Tables in dependency order; the hash cache is machine-specific and never merged.
 TABLES = (
-    "sources", "environments", "git_diffs", "git_states", "blobs", "runs", "run_environments",
-    "executions", "artifacts", "accesses", "run_files", "params", "metrics",
+    "sources",
+    "environments",
+    "git_diffs",
+    "git_states",
+    "blobs",
+    "runs",
+    "run_environments",
+    "executions",
+    "artifacts",
+    "accesses",
+    "run_files",
+    "params",
+    "metrics",
 )
 
 

@@ -112,6 +112,10 @@ def _metrics(store: Store, run_ids: list[str]) -> tuple[dict[str, dict[str, Any]
     return latest, history
 
 
+def run_metrics(store: Store, run_id: str) -> dict[str, Any]:
+    return _metrics(store, [run_id])[0][run_id]
+
+
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
@@ -252,8 +256,9 @@ def executions(store: Store, run_id: str) -> list[dict[str, Any]]:
     return out
 
 
-def _union(items: list[dict[str, Any]], key: str,
-           extra: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def _union(
+    items: list[dict[str, Any]], key: str, extra: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     seen: dict[tuple[str, str], dict[str, Any]] = {}
     for f in [f for e in items for f in e[key]] + (extra or []):
         seen.setdefault((f["path"], f["hash"]), f)
@@ -304,9 +309,7 @@ def show_run(store: Store, ref: str, *, notebook: str | None = None) -> dict[str
             "executions": execs,
             "files_read": _union(execs, "reads", whole["read"]),
             "files_written": _union(execs, "writes", whole["write"]),
-            "notebook_output": next(
-                (f for f in whole["write"] if f["kind"] == "notebook"), None
-            ),
+            "notebook_output": next((f for f in whole["write"] if f["kind"] == "notebook"), None),
             "environment": environment(store, row["environment_id"]),
             "environment_changes": env_changes if len(env_changes) > 1 else [],
             "git": git_state(store, row["git_id"]),

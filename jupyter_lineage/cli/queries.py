@@ -1,95 +1,28 @@
-"""``jupyter lineage …`` (also ``jupyter-lineage``): a thin shell over :mod:`jupyter_lineage.api`.
-
-Every command has ``--json`` (the same shapes the Python API returns; docs/cli.md) and a rich
-human view. Errors are one line on stderr with exit code 2.
-"""
+"""Reading the graph: runs, show, sources, trace."""
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.tree import Tree
 
-from . import api
-from .errors import LineageError
-
-console = Console(highlight=False, soft_wrap=False)
-if not console.is_terminal:
-    console.width = max(console.width, 160)  # pipes and CI logs: do not squeeze tables to 80
-STATUS_STYLE = {
-    "succeeded": "green",
-    "failed": "red",
-    "running": "yellow",
-    "interrupted": "magenta",
-}
-
-
-def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--db",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Lineage database (default: $JUPYTER_LINEAGE_DB, else .lineage/lineage.db at the git root).",
-    )(func)
-
-
-def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON (see docs/cli.md).")(
-        func
-    )
-
-
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-def when(stamp: str | None) -> str:
-    if not stamp:
-        return "-"
-    return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def seconds(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
-
-
-def short_path(path: str | None) -> str:
-    if not path:
-        return "-"
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return rel if not rel.startswith("../..") else path
-
-
-def status_text(status: str) -> str:
-    return f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]"
-
-
-def brief(mapping: dict[str, Any], limit: int = 4) -> str:
-    items = [f"{k}={v}" for k, v in list(mapping.items())[:limit]]
-    if len(mapping) > limit:
-        items.append("…")
-    return escape(", ".join(items))
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="jupyter-lineage", prog_name="jupyter lineage")
-def cli() -> None:
-    """Lineage of your notebooks: which data and code made which model."""
+from .. import api
+from .base import (
+    brief,
+    cli,
+    console,
+    db_option,
+    emit_json,
+    json_option,
+    seconds,
+    short_path,
+    status_text,
+    when,
+)
 
 
 @cli.command("runs")
@@ -308,44 +241,3 @@ def trace_cmd(
     if data["note"]:
         console.print(f"[yellow]note:[/] {escape(data['note'])}")
     console.print(_trace_tree(data))
-
-
-# -- pipeline commands: run, reproduce, sweep, merge (jupyter_lineage/pipeline/) -------------------
-
-
-# -- comparison and export commands: diff, status, export, emit (diff.py, export/) ----------------
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point: LineageError and usage errors become one line on stderr, exit code 2."""
-    try:
-        cli.main(args=argv, prog_name="jupyter lineage", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        return 130
-    except click.ClickException as exc:
-        hint = ""
-        ctx = getattr(exc, "ctx", None)
-        if ctx is not None:
-            hint = f" (see `{ctx.command_path} --help`)"
-        click.echo(f"error: {exc.format_message()}{hint}", err=True)
-        return 2
-    except LineageError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return exc.exit_code
-    except BrokenPipeError:
-        return 0
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        return 130
-    return 0
-
-
-def run() -> None:
-    sys.exit(main())
-
-
-if __name__ == "__main__":
-    run()

@@ -1,0 +1,56 @@
+"""``jupyter lineage …`` (also ``jupyter-lineage``): a thin shell over :mod:`jupyter_lineage.api`.
+
+Every command has ``--json`` (the same shapes the Python API returns; docs/cli.md) and a rich
+human view. Errors are one line on stderr with exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import LineageError
+from . import pipelines, queries  # noqa: F401  (each registers its commands on `cli`)
+from .base import cli
+from .pipelines import _expand_sweep_values
+
+__all__ = ["cli", "main", "run"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: LineageError and usage errors become one line on stderr, exit code 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        cli.main(
+            args=_expand_sweep_values(args), prog_name="jupyter lineage", standalone_mode=False
+        )
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        hint = ""
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            hint = f" (see `{ctx.command_path} --help`)"
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
+        return 2
+    except LineageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,311 @@
+"""papermill pipelines: run, reproduce, sweep, merge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .. import api
+from .base import (
+    brief,
+    cli,
+    console,
+    db_option,
+    emit_json,
+    json_option,
+    seconds,
+    short_path,
+    status_text,
+)
+from .queries import _files
+
+
+def _summary(data: dict[str, Any]) -> None:
+    took = seconds(data["duration_s"])
+    console.print(f"[bold]run {data['id']}[/] {status_text(data['status'])} in {took}")
+    console.print(
+        f"  notebook   {escape(short_path(data['notebook']))} -> "
+        f"{escape(short_path(data.get('output_notebook')))}"
+    )
+    if data["parameters"]:
+        console.print(f"  parameters {brief(data['parameters'], 50)}")
+    console.print(f"  read       {_files(data['files_read'])}")
+    written = [f for f in data["files_written"] if f["kind"] != "notebook"]
+    console.print(f"  wrote      {_files(written)}")
+    if data["metrics"]:
+        console.print(f"  metrics    {brief(data['metrics'], 50)}")
+    if data["error"]:
+        failing = next(
+            (e for e in data["executions"] if e["id"] == data["failed_execution_id"]), None
+        )
+        where = f" in cell [{failing['execution_count']}]" if failing else ""
+        console.print(
+            f"  [red]failed{where}: {escape(data['error']['name'])}: "
+            f"{escape(str(data['error']['value']))}[/]"
+        )
+
+
+@cli.command("run")
+@click.argument("notebook", type=click.Path(dir_okay=False))
+@click.option(
+    "-p",
+    "--parameter",
+    "pairs",
+    multiple=True,
+    nargs=2,
+    metavar="NAME VALUE",
+    help="A parameter (types inferred as papermill does). Repeatable.",
+)
+@click.option(
+    "-y",
+    "--parameters-yaml",
+    "yaml_texts",
+    multiple=True,
+    metavar="YAML",
+    help="Parameters as a YAML string.",
+)
+@click.option(
+    "-f",
+    "--parameters-file",
+    "yaml_files",
+    multiple=True,
+    metavar="FILE",
+    help="Parameters from a YAML file.",
+)
+@click.option(
+    "--output", "-o", help="Where to write the executed notebook (default .lineage/runs/RUN.ipynb)."
+)
+@click.option("--cwd", help="Working folder of the kernel (default: the notebook's).")
+@click.option("--kernel", help="Kernel name (default: the notebook's).")
+@click.option("--log-output", is_flag=True, help="Stream the notebook's output to stderr.")
+@db_option
+@json_option
+def run_cmd(
+    notebook: str,
+    pairs: tuple[tuple[str, str], ...],
+    yaml_texts: tuple[str, ...],
+    yaml_files: tuple[str, ...],
+    output: str | None,
+    cwd: str | None,
+    kernel: str | None,
+    log_output: bool,
+    db: str | None,
+    as_json: bool,
+) -> None:
+    """Execute NOTEBOOK with papermill as a tracked, reproducible run.
+
+    Exits 0 when the notebook succeeds and 1 when it fails (as papermill does); the run is
+    recorded either way.
+    """
+    from .pipeline.params import collect
+
+    parameters = collect(pairs, yaml_texts, yaml_files)
+    data = api.run(
+        notebook, parameters, output=output, cwd=cwd, kernel=kernel, db=db, log_output=log_output
+    )
+    if as_json:
+        emit_json(data)
+    else:
+        _summary(data)
+    if data["status"] != "succeeded":
+        raise click.exceptions.Exit(1)
+
+
+@cli.command("reproduce")
+@click.argument("run")
+@click.option("--strict", is_flag=True, help="Exit 1 unless the reproduction is identical.")
+@click.option("--output", "-o", help="Where to write the re-executed notebook.")
+@click.option("--notebook", help="Resolve @last within this notebook's runs.")
+@db_option
+@json_option
+def reproduce_cmd(
+    run: str, strict: bool, output: str | None, notebook: str | None, db: str | None, as_json: bool
+) -> None:
+    """Re-execute RUN's notebook with its parameters and say exactly what differs.
+
+    Verdict: identical, equivalent (same outputs, other environment), differs, or failed.
+    """
+    report = api.reproduce(run, db=db, output=output, notebook=notebook)
+    if as_json:
+        emit_json(report)
+    else:
+        style = {"identical": "green", "equivalent": "cyan", "differs": "yellow"}.get(
+            report["verdict"], "red"
+        )
+        console.print(
+            f"[bold]{report['verdict']}[/]: run {report['reproduction']} reproduces "
+            f"{report['original']}".replace("[bold]", f"[bold {style}]", 1)
+        )
+        for item in report["inputs"]:
+            if item["status"] != "same":
+                console.print(f"  input  {escape(short_path(item['path']))}: {item['status']}")
+        for line in report["differences"]:
+            if not line.startswith("input "):
+                console.print(f"  {escape(line)}")
+        env = report["environment"]
+        for name, (a, b) in env.get("packages_changed", {}).items():
+            console.print(f"  package {escape(name)}: {a} -> {b}")
+        for key in ("packages_added", "packages_removed"):
+            if env.get(key):
+                console.print(f"  {key.replace('_', ' ')}: {brief(env[key], 10)}")
+        if report["git"].get("commit"):
+            a, b = report["git"]["commit"]
+            console.print(f"  git commit {str(a)[:12]} -> {str(b)[:12]}")
+    if report["verdict"] == "failed" or (strict and report["verdict"] != "identical"):
+        raise click.exceptions.Exit(1)
+
+
+@cli.command("sweep", context_settings={"ignore_unknown_options": False})
+@click.argument("notebook", type=click.Path(dir_okay=False))
+@click.option(
+    "-p",
+    "--parameter",
+    "pairs",
+    multiple=True,
+    nargs=2,
+    metavar="NAME V1 [V2 …]",
+    help="A swept parameter and its values. Repeatable.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Local worker processes (default: the CPU count).",
+)
+@click.option("--scheduler", metavar="ADDRESS", help="Run on this dask.distributed scheduler.")
+@click.option("--sort", "sort_by", metavar="METRIC", help="Order the table by this metric.")
+@click.option("--ascending", is_flag=True, help="With --sort: lowest first.")
+@click.option("--cwd", help="Working folder of the kernels (default: the notebook's).")
+@click.option("--kernel", help="Kernel name (default: the notebook's).")
+@db_option
+@json_option
+def sweep_cmd(
+    notebook: str,
+    pairs: tuple[tuple[str, str], ...],
+    workers: int | None,
+    scheduler: str | None,
+    sort_by: str | None,
+    ascending: bool,
+    cwd: str | None,
+    kernel: str | None,
+    db: str | None,
+    as_json: bool,
+) -> None:
+    """Run NOTEBOOK over the grid of parameter values, in parallel; one child run per point."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from .pipeline.params import resolve_type
+
+    values: dict[str, list[Any]] = {}
+    for name, value in pairs:
+        values.setdefault(name, []).append(resolve_type(value))
+    if not values:
+        raise click.UsageError("give at least one -p NAME V1 [V2 …]")
+    total = 1
+    for v in values.values():
+        total *= len(v)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=as_json,
+    ) as progress:
+        task = progress.add_task("sweep", total=total)
+        report = api.sweep(
+            notebook,
+            values,
+            workers=workers,
+            scheduler=scheduler,
+            db=db,
+            cwd=cwd,
+            kernel=kernel,
+            on_result=lambda r: progress.advance(task),
+        )
+    points = report["points"]
+    if sort_by:
+
+        def key(r: dict[str, Any]) -> float:
+            v = r["metrics"].get(sort_by)
+            return float(v) if isinstance(v, int | float) else float("nan")
+
+        present = [r for r in points if isinstance(r["metrics"].get(sort_by), int | float)]
+        missing = [r for r in points if r not in present]
+        points = sorted(present, key=key, reverse=not ascending) + missing
+    if as_json:
+        emit_json({**report, "points": points})
+    else:
+        table = Table(
+            box=None, header_style="bold", title=f"sweep {report['sweep']}", title_justify="left"
+        )
+        for col in ("#", *values, "status", "took", "metrics", "run"):
+            table.add_column(col)
+        for r in points:
+            table.add_row(
+                str(r["index"]),
+                *(escape(str(r["parameters"][n])) for n in values),
+                status_text(r["status"]),
+                f"{r['duration_s']:.1f} s",
+                brief(r["metrics"], 6) if r["metrics"] else escape((r["error"] or "")[:60]),
+                (r["run_id"] or "-")[:13],
+            )
+        console.print(table)
+    if report["failed"]:
+        raise click.exceptions.Exit(1)
+
+
+@cli.command("merge")
+@click.argument("other", type=click.Path(dir_okay=False))
+@db_option
+@json_option
+def merge_cmd(other: str, db: str | None, as_json: bool) -> None:
+    """Merge the lineage database OTHER into this one (safe to repeat)."""
+    added = api.merge(other, db=db)
+    if as_json:
+        emit_json(added)
+        return
+    total = sum(added.values())
+    parts = ", ".join(f"{n} {t}" for t, n in added.items() if n)
+    console.print(f"merged {escape(other)}: {total} new records" + (f" ({parts})" if parts else ""))
+
+
+def _expand_sweep_values(argv: list[str]) -> list[str]:
+    """``sweep -p NAME V1 V2 V3`` -> ``-p NAME V1 -p NAME V2 -p NAME V3`` for click."""
+    if "sweep" not in argv:
+        return argv
+    out: list[str] = []
+    i = 0
+
+    def is_option(token: str) -> bool:
+        if not token.startswith("-") or token == "-":
+            return False
+        try:
+            float(token)
+            return False
+        except ValueError:
+            return True
+
+    while i < len(argv):
+        token = argv[i]
+        if token in ("-p", "--parameter") and i + 2 < len(argv) + 1:
+            name = argv[i + 1] if i + 1 < len(argv) else None
+            j = i + 2
+            vals = []
+            while j < len(argv) and not is_option(argv[j]):
+                vals.append(argv[j])
+                j += 1
+            if name is None or not vals:
+                out.extend(argv[i:j])
+            else:
+                for v in vals:
+                    out.extend([token, name, v])
+            i = j
+        else:
+            out.append(token)
+            i += 1
+    return out
