@@ -15,7 +15,7 @@ def main(rows: int = 400, seed: int = 7) -> None:
     out = Path(__file__).parent / "data" / "customers.csv"
     out.parent.mkdir(exist_ok=True)
     with out.open("w", newline="") as f:
-        w = csv.writer(f)
+        w = csv.writer(f, lineterminator="\n")
         w.writerow(
             [
                 "customer_id",

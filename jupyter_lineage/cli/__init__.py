@@ -6,6 +6,7 @@ human view. Errors are one line on stderr with exit code 2.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -22,9 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: LineageError and usage errors become one line on stderr, exit code 2."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        cli.main(
+        code = cli.main(
             args=_expand_sweep_values(args), prog_name="jupyter lineage", standalone_mode=False
         )
+        if isinstance(code, int):  # click returns a command's Exit code in this mode
+            return code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.exceptions.Abort:
@@ -45,6 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
+    except Exception as exc:  # a bug of ours: still one line, the traceback on request
+        if os.environ.get("JUPYTER_LINEAGE_DEBUG"):
+            raise
+        click.echo(
+            f"error: unexpected {type(exc).__name__}: {exc} (a bug in jupyter-lineage; "
+            "JUPYTER_LINEAGE_DEBUG=1 shows the traceback)",
+            err=True,
+        )
+        return 2
     return 0
 
 

@@ -101,7 +101,7 @@ def run_cmd(
     Exits 0 when the notebook succeeds and 1 when it fails (as papermill does); the run is
     recorded either way.
     """
-    from .pipeline.params import collect
+    from ..pipeline.params import collect
 
     parameters = collect(pairs, yaml_texts, yaml_files)
     data = api.run(
@@ -198,7 +198,7 @@ def sweep_cmd(
     """Run NOTEBOOK over the grid of parameter values, in parallel; one child run per point."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from .pipeline.params import resolve_type
+    from ..pipeline.params import resolve_type
 
     values: dict[str, list[Any]] = {}
     for name, value in pairs:

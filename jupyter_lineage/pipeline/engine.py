@@ -22,7 +22,8 @@ from . import record
 # then finds it active and prints nothing, and no cell is added to the output notebook.
 KERNEL_ARGS = [
     "--IPKernelApp.exec_lines=import jupyter_lineage.extension as _jl;"
-    " _jl.load_ipython_extension(get_ipython()); del _jl"
+    " _jl.load_ipython_extension(get_ipython()); del _jl",
+    "--IPKernelApp.log_level=ERROR",  # keep the kernel's start-up chatter out of CI logs
 ]
 
 

@@ -69,7 +69,7 @@ def run_point(
             run_id, status, error = result.run_id, result.status, result.error
         except Exception as exc:  # reported for this point; the others go on
             run_id, status, error = None, "failed", f"{type(exc).__name__}: {exc}"
-        data = db.read_bytes() if db.exists() else b""
+        data = _snapshot(db, Path(tmp) / "snapshot.db") if db.exists() else b""
         executed = Path(output).read_bytes() if Path(output).exists() else b""
     return {
         "index": point.index,
@@ -82,6 +82,19 @@ def run_point(
         "notebook": executed,
         "output": output,
     }
+
+
+def _snapshot(db: Path, dest: Path) -> bytes:
+    """The store's bytes with everything committed, WAL included (SQLite's backup API)."""
+    import sqlite3
+
+    src, dst = sqlite3.connect(db), sqlite3.connect(dest)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    return dest.read_bytes()
 
 
 def _merge_bytes(main: Store, data: bytes) -> None:
@@ -103,7 +116,7 @@ def _local(tasks: list[tuple[Any, ...]], workers: int) -> Iterator[dict[str, Any
             yield future.result()
 
 
-def connect_dask(address: str, timeout: float = 10.0) -> Any:
+def connect_dask(address: str, timeout: float = 5.0) -> Any:
     try:
         from distributed import Client
     except ImportError:
@@ -111,7 +124,7 @@ def connect_dask(address: str, timeout: float = 10.0) -> Any:
             "--scheduler needs dask.distributed: `pip install 'jupyter-lineage[dask]'`."
         ) from None
     try:
-        return Client(address, timeout=f"{timeout}s", set_as_default=False)
+        return Client(address, timeout=f"{timeout}s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(
             f"Cannot reach the Dask scheduler at {address} ({type(exc).__name__}). Check the "
