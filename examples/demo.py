@@ -1,4 +1,4 @@
-"""`make demo`: run the example notebook with tracking on, then show how its model was made."""
+"""`make demo`: run the example pipeline with tracking, then show how its model was made."""
 
 from __future__ import annotations
 
@@ -6,29 +6,24 @@ import os
 import sys
 from pathlib import Path
 
-import papermill
-
 from jupyter_lineage.cli import main as lineage
 
 HERE = Path(__file__).parent
 
 
+def step(title: str, *args: str) -> int:
+    print(f"\n$ jupyter lineage {title}", flush=True)
+    return lineage(list(args))
+
+
 def main() -> int:
-    notebook = HERE / "train.ipynb"
-    out = HERE / "out"
-    out.mkdir(exist_ok=True)
-    os.environ["JUPYTER_LINEAGE_NOTEBOOK"] = str(notebook.absolute())
-    papermill.execute_notebook(
-        str(notebook),
-        str(out / "train.out.ipynb"),
-        parameters={"C": 0.5},
-        cwd=str(HERE),
-        progress_bar=False,
-    )
-    print("\n== jupyter lineage runs --limit 3")
-    lineage(["runs", "--limit", "3"])
-    print("\n== jupyter lineage trace examples/out/model.joblib")
-    return lineage(["trace", str(out / "model.joblib")])
+    notebook = os.path.relpath(HERE / "train.ipynb")
+    model = os.path.relpath(HERE / "out" / "model.joblib")
+    code = step(f"run {notebook} -p C 0.5", "run", notebook, "-p", "C", "0.5")
+    if code:
+        return code
+    step("runs --limit 3", "runs", "--limit", "3")
+    return step(f"trace {model}", "trace", model)
 
 
 if __name__ == "__main__":

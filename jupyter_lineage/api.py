@@ -201,5 +201,7 @@ def merge(other: str, *, db: str | None = None) -> dict[str, int]:
     from .store import Store, default_db_path
     from .store.merge import merge as _merge
 
+    if not os.path.isfile(other):
+        raise LineageError(f"{other} is not a file; pass the path of a lineage database to merge.")
     with Store(default_db_path(None, db)) as store:
         return _merge(store, other)

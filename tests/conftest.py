@@ -62,3 +62,16 @@ def lineage(
 
 def lineage_json(*args: str, db: Path | None = None) -> Any:
     return json.loads(lineage(*args, "--json", db=db).stdout)
+
+
+def db_dump(path: Path) -> list[str]:
+    """The logical content of a store (a WAL checkpoint may rewrite bytes, never content)."""
+    import sqlite3
+
+    if not path.exists():
+        return []
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()

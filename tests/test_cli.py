@@ -8,7 +8,7 @@ import pytest
 
 from jupyter_lineage.store import Store, writes
 
-from .conftest import lineage, lineage_json
+from .conftest import db_dump, lineage, lineage_json
 
 
 @pytest.fixture
@@ -38,12 +38,12 @@ def store_with_run(db: Path) -> str:
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     store_with_run: str, db: Path, args: list[str], says: str
 ) -> None:
-    before = db.read_bytes()
+    before = db_dump(db)
     proc = lineage(*args, check=False)
     assert proc.returncode == 2, proc
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ")
     assert says in proc.stderr and "Traceback" not in proc.stderr
-    assert db.read_bytes() == before
+    assert db_dump(db) == before
 
 
 def test_missing_database_is_not_created(tmp_path: Path) -> None:

@@ -205,18 +205,24 @@ def sweep_cmd(
         values.setdefault(name, []).append(resolve_type(value))
     if not values:
         raise click.UsageError("give at least one -p NAME V1 [V2 …]")
-    total = 1
-    for v in values.values():
-        total *= len(v)
-    with Progress(
+    progress = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=Console(stderr=True),
         disable=as_json,
-    ) as progress:
-        task = progress.add_task("sweep", total=total)
+    )
+    task = progress.add_task("sweep", total=None)
+
+    def started(total: int) -> None:
+        progress.update(task, total=total)
+        progress.start()
+        shown.append(True)
+
+    shown: list[bool] = []
+
+    try:
         report = api.sweep(
             notebook,
             values,
@@ -225,8 +231,12 @@ def sweep_cmd(
             db=db,
             cwd=cwd,
             kernel=kernel,
+            on_start=started,
             on_result=lambda r: progress.advance(task),
         )
+    finally:
+        if shown:
+            progress.stop()
     points = report["points"]
     if sort_by:
 

@@ -149,6 +149,7 @@ def sweep(
     db: str | None = None,
     cwd: str | None = None,
     kernel: str | None = None,
+    on_start: Callable[[int], None] | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Run the Cartesian grid of ``values``; a parent run of kind ``sweep`` holds one child each."""
@@ -168,6 +169,8 @@ def sweep(
         )
     output_dir = db_path.parent / "runs" / parent_id
     output_dir.mkdir(parents=True, exist_ok=True)
+    if on_start:
+        on_start(len(points))  # validation passed: from here on, progress is worth showing
     text = Path(notebook).read_text(encoding="utf-8")
     workdir = os.path.abspath(cwd) if cwd else os.path.dirname(recorded_as)
     tasks = [
