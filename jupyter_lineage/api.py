@@ -87,7 +87,7 @@ def resume() -> None:
     _tracker(required=True).enabled = True
 
 
-def status() -> dict[str, Any]:
+def tracking_status() -> dict[str, Any]:
     return dict(_tracker(required=True).status())
 
 
@@ -205,3 +205,43 @@ def merge(other: str, *, db: str | None = None) -> dict[str, int]:
         raise LineageError(f"{other} is not a file; pass the path of a lineage database to merge.")
     with Store(default_db_path(None, db)) as store:
         return _merge(store, other)
+
+
+# -- comparison and export ----------------------------------------------------------------------
+def diff(
+    run_a: str, run_b: str, *, db: str | None = None, notebook: str | None = None
+) -> dict[str, Any]:
+    """What changed between two runs (see ``jupyter lineage diff``)."""
+    from .diff import diff_runs
+
+    with open_store(db, notebook=notebook) as store:
+        return diff_runs(store, run_a, run_b, notebook=notebook)
+
+
+def status(paths: list[str] | None = None, *, db: str | None = None) -> list[dict[str, Any]]:
+    """Which recorded outputs are stale (see ``jupyter lineage status``)."""
+    from .staleness import stale
+
+    with open_store(db) as store:
+        return stale(store, paths or None)
+
+
+def export(fmt: str, *, runs: list[str] | None = None, db: str | None = None) -> str:
+    """The lineage of ``runs`` (default: all) as openlineage, prov-json, dot or mermaid."""
+    from .export import collect, renderer
+
+    render = renderer(fmt)
+    with open_store(db) as store:
+        return render(collect(store, runs))
+
+
+def emit(url: str, *, runs: list[str] | None = None, db: str | None = None) -> int:
+    """POST OpenLineage events to a backend (Marquez, DataHub, …); returns how many."""
+    from .export import collect
+    from .export.openlineage import emit as _emit
+
+    if not url.startswith(("http://", "https://")):
+        raise LineageError(f"--url must be an http(s) address of an OpenLineage backend: {url}")
+    with open_store(db) as store:
+        bundle = collect(store, runs)
+    return _emit(bundle, url, api_key=os.environ.get("OPENLINEAGE_API_KEY"))

@@ -45,7 +45,7 @@ def parse_value(text: str) -> Any:
 
 @subcommand("status")
 def _status(args: list[str]) -> None:
-    info = api.status()
+    info = api.tracking_status()
     lines = [
         f"jupyter-lineage: {'recording' if info['enabled'] else 'paused (%track on resumes)'}",
         f"  run        {info['run_id']}",

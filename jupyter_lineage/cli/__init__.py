@@ -12,7 +12,7 @@ import sys
 import click
 
 from ..errors import LineageError
-from . import pipelines, queries  # noqa: F401  (each registers its commands on `cli`)
+from . import compare, pipelines, queries  # noqa: F401  (each registers its commands on `cli`)
 from .base import cli
 from .pipelines import _expand_sweep_values
 
