@@ -46,6 +46,7 @@ def _post_run_cell(result: Any) -> None:
 
 def load_ipython_extension(shell: Any) -> None:
     global _shell, _active
+    from . import widgets  # noqa: F401  (registers %track graph and %track diff)
     from .magics import TrackMagics
 
     if _active is not None:

@@ -21,6 +21,8 @@ HELP = """\
 %track input PATH           declare a file this cell read that capture cannot see
 %track output PATH          declare a file this cell wrote that capture cannot see
 %track ignore GLOB ...      never record matching paths
+%track graph [PATH]         draw this run's lineage (or a file's) inline
+%track diff RUN_A RUN_B     what changed between two runs, inline
 """
 
 SUBCOMMANDS: dict[str, Any] = {}
