@@ -23,6 +23,17 @@ from .extension import load_ipython_extension, unload_ipython_extension
 
 __version__ = "0.1.0"
 
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "jupyter_lineage"}]
+
+
+def _load_jupyter_server_extension(serverapp: object) -> None:
+    from .server import load
+
+    load(serverapp)
+
+
 __all__ = [
     "LineageError",
     "LineageWarning",

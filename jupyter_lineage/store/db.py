@@ -86,8 +86,14 @@ class Store:
     several kernels and parallel runs can share a file without losing a record.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, create: bool = True, readonly: bool = False
+    ) -> None:
         self.path = Path(path).expanduser().absolute()
+        self.readonly = readonly
+        if readonly:
+            self._open_readonly()
+            return
         if not self.path.exists():
             if not create:
                 raise StoreMissingError(
@@ -122,6 +128,34 @@ class Store:
             raise
 
     # -- opening -------------------------------------------------------------------------------
+    def _open_readonly(self) -> None:
+        """For the server: never creates, migrates or writes anything."""
+        if not self.path.is_file():
+            raise StoreMissingError(
+                f"No lineage database at {self.path}. Run `%load_ext jupyter_lineage` in a "
+                "notebook to start tracking.",
+                str(self.path),
+            )
+        try:
+            self.conn = sqlite3.connect(
+                f"file:{self.path}?mode=ro",
+                uri=True,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._check_version()
+            if self.version < SCHEMA_VERSION:
+                raise StoreError(
+                    f"The lineage database {self.path} was written by an older jupyter-lineage; "
+                    "run `jupyter lineage runs` once to upgrade it.",
+                    str(self.path),
+                )
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
+        self.db = sqlite_utils.Database(self.conn)
+
     def _create_file(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

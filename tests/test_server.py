@@ -1,0 +1,153 @@
+"""The REST API against a real jupyter_server (pytest-jupyter), on a store made by real capture."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tornado.httpclient
+
+from jupyter_lineage.capture.tracker import Tracker
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+
+@pytest.fixture
+def jp_server_config() -> dict[str, Any]:
+    return {"ServerApp": {"jpserver_extensions": {"jupyter_lineage": True}}}
+
+
+def _cell(tracker: Tracker, source: str, action: Any) -> None:
+    tracker.begin_execution(source, f"cell-{tracker.seq}")
+    action()
+    tracker.end_execution(execution_count=tracker.seq + 1)
+
+
+@pytest.fixture
+def recorded(jp_root_dir: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Two runs of nb.ipynb in the server root, captured for real (in-process tracker)."""
+    monkeypatch.delenv("JUPYTER_LINEAGE_DB", raising=False)
+    monkeypatch.chdir(jp_root_dir)
+    (jp_root_dir / "nb.ipynb").write_text("{}")
+    (jp_root_dir / "data.csv").write_text("x\n1\n")
+    ids = []
+    for alpha in (0.5, 0.7):
+        t = Tracker(notebook=str(jp_root_dir / "nb.ipynb"), parameters={"alpha": alpha})
+        _cell(t, "raw = open('data.csv').read()", lambda: open("data.csv").read())
+        _cell(t, "<img src=x onerror=alert(1)>", lambda: None)
+        _cell(
+            t,
+            "open('model.pkl','w').write(raw)",
+            lambda a=alpha: open("model.pkl", "w").write(f"{a}"),
+        )
+        t.close()
+        ids.append(t.run_id)
+    return {"ids": ids, "root": jp_root_dir}
+
+
+async def _get(jp_fetch: Any, *path: str, **params: str) -> Any:
+    response = await jp_fetch("lineage", "api", *path, params=params)
+    assert response.code == 200
+    return json.loads(response.body)
+
+
+async def _error(jp_fetch: Any, *path: str, **params: str) -> tuple[int, dict[str, Any]]:
+    with pytest.raises(tornado.httpclient.HTTPClientError) as info:
+        await jp_fetch("lineage", "api", *path, params=params)
+    assert info.value.response is not None
+    return info.value.code, json.loads(info.value.response.body)
+
+
+async def test_runs_and_one_run(jp_fetch: Any, recorded: dict[str, Any]) -> None:
+    runs = await _get(jp_fetch, "runs", notebook="nb.ipynb")
+    assert [r["id"] for r in runs] == recorded["ids"][::-1]
+    assert runs[0]["parameters"] == {"alpha": 0.7} and runs[0]["executions"] == 3
+    paged = await _get(jp_fetch, "runs", notebook="nb.ipynb", limit="1", offset="1")
+    assert [r["id"] for r in paged] == [recorded["ids"][0]]
+    assert await _get(jp_fetch, "runs", notebook="other.ipynb") == []
+    one = await _get(jp_fetch, "runs", recorded["ids"][0], notebook="nb.ipynb")
+    assert one["executions"][1]["source"] == "<img src=x onerror=alert(1)>"
+    assert one["files_written"][0]["path"] == str(recorded["root"] / "model.pkl")
+
+
+async def test_graph_diff_and_status(jp_fetch: Any, recorded: dict[str, Any]) -> None:
+    g = await _get(jp_fetch, "graph", notebook="nb.ipynb")
+    kinds = sorted(n["type"] for n in g["nodes"])
+    assert kinds == ["artifact", "artifact", "artifact", "run", "run"]  # csv, 2 model versions
+    assert {e["type"] for e in g["edges"]} == {"read", "wrote"}
+    run = recorded["ids"][1]
+    expanded = await _get(jp_fetch, "graph", notebook="nb.ipynb", expand=run)
+    cells = [n for n in expanded["nodes"] if n["type"] == "execution"]
+    assert len(cells) == 3 and {e["type"] for e in expanded["edges"]} >= {"contains", "next"}
+    model = next(
+        n
+        for n in g["nodes"]
+        if n["type"] == "artifact"
+        and n["name"] == "model.pkl"
+        and any(e["source"] == run and e["target"] == n["id"] for e in g["edges"])
+    )
+    upstream = await _get(jp_fetch, "graph", artifact=model["id"], notebook="nb.ipynb")
+    assert {n["name"] for n in upstream["nodes"] if n["type"] == "artifact"} >= {"data.csv"}
+    d = await _get(jp_fetch, "diff", a=recorded["ids"][0], b=run, notebook="nb.ipynb")
+    assert d["parameters"] == {"changed": {"alpha": {"a": 0.5, "b": 0.7}}}
+    (recorded["root"] / "data.csv").write_text("x\n2\n")
+    status = await _get(jp_fetch, "status", notebook="nb.ipynb")
+    assert [s["state"] for s in status] == ["stale"]
+    g2 = await _get(jp_fetch, "graph", notebook="nb.ipynb")
+    assert any(n.get("stale") for n in g2["nodes"])
+
+
+async def test_errors_are_json(jp_fetch: Any, recorded: dict[str, Any]) -> None:
+    code, body = await _error(jp_fetch, "runs", "ffffffff", notebook="nb.ipynb")
+    assert code == 404 and body["code"] == "run_not_found"
+    code, body = await _error(jp_fetch, "runs", notebook="../../etc/passwd")
+    assert code == 400 and "inside the server root" in body["message"]
+    code, body = await _error(jp_fetch, "runs", notebook="/etc/passwd")
+    assert code == 400
+    code, body = await _error(jp_fetch, "runs", notebook="nb.ipynb", limit="many")
+    assert code == 400 and "whole number" in body["message"]
+    code, body = await _error(jp_fetch, "diff", a="x' OR '1'='1", b="@last", notebook="nb.ipynb")
+    assert code == 404 and "not a run id" in body["message"]
+    assert await _get(jp_fetch, "runs", notebook="x' OR 1=1 --.ipynb") == []
+    code, body = await _error(jp_fetch, "graph", notebook="nb.ipynb", run="@last", artifact="abc")
+    assert code == 400
+    code, body = await _error(jp_fetch, "diff", notebook="nb.ipynb")
+    assert code == 400 and "?a=RUN&b=RUN" in body["message"]
+
+
+async def test_missing_store_says_how_to_start(
+    jp_fetch: Any, jp_root_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("JUPYTER_LINEAGE_DB", raising=False)
+    (jp_root_dir / "fresh.ipynb").write_text("{}")
+    code, body = await _error(jp_fetch, "runs", notebook="fresh.ipynb")
+    assert code == 404 and body["code"] == "store_missing"
+    assert "%load_ext jupyter_lineage" in body["message"]
+    assert not (jp_root_dir / ".lineage").exists()  # reading never creates a store
+
+
+async def test_requests_without_a_token_are_refused(
+    jp_serverapp: Any, http_server_client: Any, jp_base_url: str, recorded: dict[str, Any]
+) -> None:
+    for path in ("runs", "graph", "diff", "status", f"runs/{recorded['ids'][0]}"):
+        response = await http_server_client.fetch(
+            f"{jp_base_url}lineage/api/{path}?notebook=nb.ipynb", raise_error=False
+        )
+        assert response.code == 403, path
+        assert recorded["ids"][0] not in response.body.decode()
+
+
+async def test_the_api_is_read_only(jp_fetch: Any, recorded: dict[str, Any]) -> None:
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        with pytest.raises(tornado.httpclient.HTTPClientError) as info:
+            await jp_fetch(
+                "lineage",
+                "api",
+                "runs",
+                method=method,
+                body=None if method == "DELETE" else "{}",
+                allow_nonstandard_methods=True,
+            )
+        assert info.value.code == 405
