@@ -35,11 +35,11 @@ def recorded(jp_root_dir: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, An
     ids = []
     for alpha in (0.5, 0.7):
         t = Tracker(notebook=str(jp_root_dir / "nb.ipynb"), parameters={"alpha": alpha})
-        _cell(t, "raw = open('data.csv').read()", lambda: open("data.csv").read())
+        _cell(t, "raw = Path('data.csv').read_text()", lambda: Path("data.csv").read_text())
         _cell(t, "<img src=x onerror=alert(1)>", lambda: None)
         _cell(
             t,
-            "open('model.pkl','w').write(raw)",
+            "Path('model.pkl').write_text(raw)",
             lambda a=alpha: open("model.pkl", "w").write(f"{a}"),
         )
         t.close()
