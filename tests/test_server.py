@@ -40,7 +40,7 @@ def recorded(jp_root_dir: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, An
         _cell(
             t,
             "Path('model.pkl').write_text(raw)",
-            lambda a=alpha: open("model.pkl", "w").write(f"{a}"),
+            lambda a=alpha: Path("model.pkl").write_text(f"{a}"),
         )
         t.close()
         ids.append(t.run_id)
