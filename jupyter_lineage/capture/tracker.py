@@ -495,11 +495,12 @@ class Tracker:
                 "memory for now. Make it writable (or set $JUPYTER_LINEAGE_DB) and it is "
                 "written on the next cell."
             )
-        elif "full" in text or "File too large" in text or "No space" in text:
+        elif any(t in text for t in ("full", "File too large", "No space", "disk I/O error")):
             kind = "disk_full"
             msg = (
-                f"the disk holding {self.db_path} is full, so lineage is kept in memory "
-                "for now. Free some space and it is written on the next cell."
+                f"writing to the disk holding {self.db_path} failed ({text}: is it full?), so "
+                "lineage is kept in memory for now. Free some space and it is written on the "
+                "next cell."
             )
         elif "not a database" in text or "malformed" in text or "not a readable" in text:
             kind = "corrupt"
