@@ -6,6 +6,7 @@ import http.server
 import json
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,13 @@ def _run(project: Path, c: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def runs(project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    import os
+def runs(project: Path) -> Iterator[dict[str, Any]]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUPYTER_LINEAGE_DB", str(project / ".lineage" / "lineage.db"))
+        yield _make_runs(project)
 
-    os.environ["JUPYTER_LINEAGE_DB"] = str(project / ".lineage" / "lineage.db")
+
+def _make_runs(project: Path) -> dict[str, Any]:
     first = _run(project, "0.5")
     same = _run(project, "0.5")
     csv = project / "data" / "customers.csv"

@@ -14,6 +14,12 @@ from jupyter_lineage.capture.tracker import Tracker
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 
+@pytest.fixture(autouse=True)
+def _store_follows_the_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before the server starts: no database override from the environment."""
+    monkeypatch.delenv("JUPYTER_LINEAGE_DB", raising=False)
+
+
 @pytest.fixture
 def jp_server_config() -> dict[str, Any]:
     return {"ServerApp": {"jpserver_extensions": {"jupyter_lineage": True}}}
