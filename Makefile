@@ -29,7 +29,8 @@ lint: setup
 	$(BIN)/mypy jupyter_lineage
 
 bench: setup
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m pip install --quiet mlflow
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 lab: setup
 	$(BIN)/jupyter lab examples

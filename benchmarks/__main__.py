@@ -1,0 +1,77 @@
+"""python -m benchmarks [--quick] [--only NAME ...]"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from . import hashing, memory, mlflow_compare, overhead, pipeline, queries
+
+SUITES = {
+    "overhead": overhead,
+    "hashing": hashing,
+    "queries": queries,
+    "pipeline": pipeline,
+    "mlflow": mlflow_compare,
+    "memory": memory,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, smaller data")
+    parser.add_argument("--only", nargs="*", choices=sorted(SUITES), help="run only these")
+    args = parser.parse_args()
+    console = Console()
+    results = []
+    for name in args.only or SUITES:
+        console.print(f"[bold]{name}[/] …")
+        t = time.perf_counter()
+        for r in SUITES[name].run(args.quick):
+            results.append(r)
+            console.print(f"  {r.name}: {r.measured:.4g} {r.unit} (target {r.target})")
+        console.print(f"  [dim]{time.perf_counter() - t:.0f} s[/]")
+    table = Table(title="jupyter-lineage benchmarks", header_style="bold")
+    for col in ("figure", "measured", "target", "verdict"):
+        table.add_column(col)
+    for r in results:
+        table.add_row(*r.row())
+    console.print(table)
+    info = Path("/proc/cpuinfo")
+    lines = info.read_text().splitlines() if info.exists() else []
+    cpu = next(
+        (ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")),
+        platform.processor(),
+    )
+    out = Path(__file__).parent / "results" / "latest.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "cpu": cpu,
+                    "python": platform.python_version(),
+                    "platform": platform.platform(),
+                },
+                "quick": args.quick,
+                "results": [r.__dict__ for r in results],
+            },
+            indent=2,
+            default=str,
+        )
+    )
+    console.print(f"wrote {out}")
+    return 1 if any(r.passed is False for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""1. Per-cell overhead through jupyter_client: plain ipykernel vs the same kernel tracking."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from tests.kernel import Kernel
+
+from .common import Result, stats
+
+CSV_CELL = "import pandas as pd\ndf = pd.read_csv('small.csv')"
+
+
+def _round(kernel: Kernel, code: str, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        kernel.check(code)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def run(quick: bool) -> list[Result]:
+    n, rounds = (60, 3) if quick else (200, 5)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "small.csv").write_text("a,b\n" + "".join(f"{i},{i * 2}\n" for i in range(500)))
+        os.environ["JUPYTER_LINEAGE_DB"] = str(folder / "l.db")
+        plain, tracked = Kernel(tmp), Kernel(tmp)
+        try:
+            tracked.check("%load_ext jupyter_lineage")
+            for k in (plain, tracked):  # warm both: imports, caches
+                _round(k, "x = 1", 30)
+                _round(k, CSV_CELL, 10)
+            samples: dict[str, list[float]] = {
+                "plain": [],
+                "tracked": [],
+                "plain_csv": [],
+                "tracked_csv": [],
+            }
+            for _ in range(rounds):  # interleaved, so machine noise hits both alike
+                samples["plain"] += _round(plain, "x = 1", n)
+                samples["tracked"] += _round(tracked, "x = 1", n)
+                samples["plain_csv"] += _round(plain, CSV_CELL, n // 4)
+                samples["tracked_csv"] += _round(tracked, CSV_CELL, n // 4)
+        finally:
+            plain.shutdown()
+            tracked.shutdown()
+            os.environ.pop("JUPYTER_LINEAGE_DB", None)
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    added_ms = (med["tracked"] - med["plain"]) * 1000
+    csv_ratio = med["tracked_csv"] / med["plain_csv"]
+    details = {k: stats(v) for k, v in samples.items()}
+    return [
+        Result(
+            "per-cell overhead, trivial cell (added median)",
+            added_ms,
+            "ms",
+            "<= 1 ms",
+            added_ms <= 1.0,
+            {"plain_ms": med["plain"] * 1000, "tracked_ms": med["tracked"] * 1000, **details},
+        ),
+        Result(
+            "per-cell overhead, small-CSV cell (ratio)",
+            csv_ratio,
+            "x",
+            "<= 1.05x",
+            csv_ratio <= 1.05,
+            {"plain_ms": med["plain_csv"] * 1000, "tracked_ms": med["tracked_csv"] * 1000},
+        ),
+    ]
