@@ -132,27 +132,7 @@ class Tracker:
     # -- lifecycle ---------------------------------------------------------------------------
     def _start(self, parameters: dict[str, Any], parent_id: str | None) -> None:
         global _current
-        environment = git = None
-        try:
-            environment = capture_environment()
-            self._site_mtimes = self._site_state()
-        except Exception as exc:
-            self._warn("environment", f"could not read the environment ({exc}); continuing.")
-        try:
-            folder = os.path.dirname(self.notebook) if self.notebook else os.getcwd()
-            git = capture_git(folder)
-        except Exception as exc:
-            self._warn("git", f"could not read the git state ({exc}); continuing.")
-        if self.attached:
-            run_id = self.run_id
-
-            def attach(store: Store) -> None:
-                if environment:
-                    writes.set_run_environment(store, run_id, 0, environment)
-                writes.set_run_git(store, run_id, git)
-
-            self._queue(op=attach)
-        else:
+        if not self.attached:
             kind, notebook, cwd, run_id = self.kind, self.notebook, os.getcwd(), self.run_id
 
             def begin(store: Store) -> None:
@@ -161,8 +141,6 @@ class Tracker:
                     kind=kind,
                     notebook=notebook,
                     parameters=parameters,
-                    environment=environment,
-                    git=git,
                     parent_id=parent_id,
                     cwd=cwd,
                     run_id=run_id,
@@ -170,10 +148,37 @@ class Tracker:
 
             self._queue(op=begin)
         self.flush()
+        self._site_mtimes = self._site_state()  # a few stats: the baseline for %pip install
+        # Environment and git take a few hundred ms (package metadata, git subprocesses):
+        # captured in the background so the notebook never waits for them.
+        self._context = threading.Thread(
+            target=self._capture_context, daemon=True, name="jupyter-lineage-context"
+        )
+        self._context.start()
         _install_hook()
         _current = self
         self.wrappers.poll()
         atexit.register(self._atexit)
+
+    def _capture_context(self) -> None:
+        _local.busy = True  # what this thread opens is ours, never the user's
+        run_id = self.run_id
+        try:
+            environment = capture_environment()
+            self._queue(op=lambda store: writes.set_run_environment(store, run_id, 0, environment))
+        except Exception as exc:
+            self._warn("environment", f"could not read the environment ({exc}); continuing.")
+        try:
+            folder = os.path.dirname(self.notebook) if self.notebook else os.getcwd()
+            git = capture_git(folder)
+            self._queue(op=lambda store: writes.set_run_git(store, run_id, git))
+        except Exception as exc:
+            self._warn("git", f"could not read the git state ({exc}); continuing.")
+
+    def _wait_for_context(self) -> None:
+        context = getattr(self, "_context", None)
+        if context is not None and context.is_alive():
+            context.join(timeout=30)
 
     def close(self, status: str = "succeeded") -> None:
         """End the run (unless a pipeline owns it) and detach every hook we installed."""
@@ -183,6 +188,7 @@ class Tracker:
         self.active = False
         with contextlib.suppress(Exception):
             self.wrappers.remove()
+        self._wait_for_context()
         if not self._ended:
             self._ended = True
             if not self.attached:
@@ -413,10 +419,11 @@ class Tracker:
         record: writes.ExecutionRecord | None = None,
         op: Callable[[Store], object] | None = None,
     ) -> None:
-        if len(self._pending) >= MAX_PENDING:
-            self._pending.pop(0)
-            self._warn("overflow", "too many unwritten records; the oldest are being dropped.")
-        self._pending.append(_Pending(record, op))
+        with self._lock:
+            if len(self._pending) >= MAX_PENDING:
+                self._pending.pop(0)
+                self._warn("overflow", "too many unwritten records; the oldest are being dropped.")
+            self._pending.append(_Pending(record, op))
 
     def _open_store(self) -> Store | None:
         if self.store is not None:

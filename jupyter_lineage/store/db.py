@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import getpass
 import os
 import socket
@@ -12,8 +13,6 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-
-import sqlite_utils
 
 from ..errors import SchemaTooNewError, StoreError, StoreMissingError
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -116,7 +115,6 @@ class Store:
                 f"Cannot open the lineage database {self.path}: {exc}.", str(self.path)
             )
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         try:
             self._configure()
             self._migrate()
@@ -154,7 +152,6 @@ class Store:
                 )
         except sqlite3.DatabaseError as exc:
             raise self._explain(exc) from None
-        self.db = sqlite_utils.Database(self.conn)
 
     def _create_file(self) -> None:
         try:
@@ -176,6 +173,14 @@ class Store:
             with contextlib.suppress(sqlite3.OperationalError):
                 self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
+
+    @functools.cached_property
+    def db(self) -> Any:
+        """sqlite-utils' view of the same connection (imported lazily: it pulls in pandas,
+        which the per-kernel start-up must not pay for)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     @property
     def version(self) -> int:

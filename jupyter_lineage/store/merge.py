@@ -29,10 +29,6 @@ TABLES = (
 )
 
 
-def _columns(conn: sqlite3.Connection, schema: str, table: str) -> list[str]:
-    return [row[1] for row in conn.execute(f"PRAGMA {schema}.table_info({table})")]
-
-
 def merge(store: Store, other: str | os.PathLike[str]) -> dict[str, int]:
     """Copy every record of ``other`` that ``store`` lacks; returns rows added per table.
 
@@ -66,7 +62,7 @@ def _merge_file(store: Store, path: Path) -> dict[str, int]:
     try:
         with store.write() as conn:
             for table in TABLES:
-                cols = ", ".join(_columns(conn, "main", table))
+                cols = ", ".join(store.db[table].columns_dict)
                 before = conn.total_changes
                 conn.execute(
                     f"INSERT OR IGNORE INTO main.{table} ({cols}) SELECT {cols} FROM other.{table}"
