@@ -22,6 +22,10 @@ __all__ = ["cli", "main", "run"]
 def main(argv: list[str] | None = None) -> int:
     """Entry point: LineageError and usage errors become one line on stderr, exit code 2."""
     args = list(sys.argv[1:] if argv is None else argv)
+    # jsonschema (via nbformat) imports rfc3987_syntax when it is installed, and that compiles
+    # lark grammars at import: 0.7 s to 3 s depending on heap layout, paid by every `run`. None
+    # of our commands validates IRIs, so this process declines that optional import.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     try:
         code = cli.main(
             args=_expand_sweep_values(args), prog_name="jupyter lineage", standalone_mode=False

@@ -153,9 +153,16 @@ def _v2_pipelines(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v3_drop_redundant_index(conn: sqlite3.Connection) -> None:
+    # UNIQUE (run_id, seq) already indexes executions by run; a second index only cost every
+    # per-cell commit another page write.
+    conn.execute("DROP INDEX IF EXISTS executions_run")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial", _v1_initial),
     ("pipelines: notebook snapshots, run-level files, cell outputs", _v2_pipelines),
+    ("drop a redundant index on executions", _v3_drop_redundant_index),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
