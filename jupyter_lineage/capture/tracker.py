@@ -65,6 +65,12 @@ def _install_hook() -> None:
         _hook_installed = True
 
 
+def _dir_key(st: os.stat_result) -> tuple[int, int, int]:
+    """A folder's state: mtime alone misses changes within one clock tick; a new
+    ``*.dist-info`` folder also changes the link count."""
+    return (st.st_mtime_ns, st.st_nlink, st.st_size)
+
+
 def _store_paths(db: Path) -> list[str]:
     """What of the store is noise: its own folder when dedicated, else just its files."""
     if db.parent.name == ".lineage":
@@ -124,7 +130,7 @@ class Tracker:
         self._source = ""
         self._t0 = 0.0
         self._started = ""
-        self._site_mtimes: dict[str, int] = {}
+        self._site_mtimes: dict[str, tuple[int, int, int]] = {}
         self._ended = False
         self.executions = 0
         self._start(parameters or {}, parent_id)
@@ -530,11 +536,11 @@ class Tracker:
             sys.stderr.flush()
 
     # -- environment changes (e.g. %pip install) ---------------------------------------------
-    def _site_state(self) -> dict[str, int]:
+    def _site_state(self) -> dict[str, tuple[int, int, int]]:
         out = {}
         for d in site_dirs():
             with contextlib.suppress(OSError):
-                out[d] = os.stat(d).st_mtime_ns
+                out[d] = _dir_key(os.stat(d))
         return out
 
     def _check_environment(self) -> None:
@@ -542,7 +548,7 @@ class Tracker:
             return
         for d, mtime in self._site_mtimes.items():
             try:
-                changed = os.stat(d).st_mtime_ns != mtime
+                changed = _dir_key(os.stat(d)) != mtime
             except OSError:
                 changed = True
             if changed:
@@ -559,6 +565,8 @@ class Tracker:
     def status(self) -> dict[str, Any]:
         from ..store import queries
 
+        self._wait_for_context()  # what %track reports includes the environment and git
+        self.flush()
         info: dict[str, Any] = {
             "run_id": self.run_id,
             "db": str(self.db_path),
