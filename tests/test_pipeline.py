@@ -16,6 +16,9 @@ from jupyter_lineage.store import Store
 
 from .conftest import EXAMPLES, db_dump, lineage, lineage_json
 
+# Six grid points, one failing on purpose (rate 0): run locally and on Dask alike.
+SWEEP = ("sweep", "fail.ipynb", "-p", "rate", "0", "0.5", "1", "2", "4", "8")
+
 
 def _git(folder: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True)
@@ -205,16 +208,7 @@ def test_reproduce_identical_then_differs_naming_the_input(
 
 def test_local_sweep_with_a_failing_point(repo: Path, db: Path) -> None:
     proc = lineage(
-        "sweep",
-        "fail.ipynb",
-        "-p",
-        "rate",
-        "0",
-        "0.5",
-        "1",
-        "2",
-        "4",
-        "8",
+        *SWEEP,
         "--workers",
         "2",
         "--sort",
@@ -245,16 +239,7 @@ def test_dask_sweep_on_a_local_cluster(repo: Path) -> None:
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     ) as cluster:
         proc = lineage(
-            "sweep",
-            "fail.ipynb",
-            "-p",
-            "rate",
-            "0",
-            "0.5",
-            "1",
-            "2",
-            "4",
-            "8",
+            *SWEEP,
             "--scheduler",
             cluster.scheduler_address,
             "--json",
