@@ -42,3 +42,16 @@ def test_readme_quick_start_has_the_two_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     assert "make demo" in quick and "make test" in quick
+
+
+def test_show_keys_are_documented() -> None:
+    """The `show --json` contract in docs/cli.md names every key the API returns."""
+    import tempfile
+
+    from jupyter_lineage.store import Store, queries, writes
+
+    with tempfile.TemporaryDirectory() as tmp, Store(f"{tmp}/l.db") as store:
+        keys = set(queries.show_run(store, writes.begin_run(store, kind="script")))
+    docs = (ROOT / "docs" / "cli.md").read_text()
+    missing = sorted(k for k in keys if f"`{k}`" not in docs and f"\"{k}\"" not in docs)
+    assert missing == []
