@@ -182,6 +182,69 @@ def test_openlineage_emit_to_a_backend(runs: dict[str, Any], project: Path) -> N
         assert event["producer"] and event["eventTime"]
 
 
+SPEC = Path(__file__).parent / "openlineage_spec"
+FACETS = Path(__file__).parent.parent / "docs" / "openlineage-facets.json"
+
+
+def _openlineage_validator() -> Any:
+    """Validators for the official OpenLineage schema, its standard facets and ours, offline."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    docs = [json.loads(p.read_text()) for p in sorted(SPEC.glob("*.json"))]
+    docs.append(json.loads(FACETS.read_text()))
+    registry = Registry().with_resources((d["$id"], Resource.from_contents(d)) for d in docs)
+
+    def validate(instance: Any, schema_url: str) -> None:
+        schema = {"$ref": schema_url}
+        Draft202012Validator(
+            schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+        ).validate(instance)
+
+    return validate
+
+
+def test_openlineage_events_are_valid_against_the_official_schema(
+    runs: dict[str, Any], project: Path
+) -> None:
+    from jsonschema import ValidationError
+
+    failed = lineage("run", "train.ipynb", "-p", "data_path", "no/such.csv", check=False)
+    assert failed.returncode != 0
+    lineage("reproduce", runs["first"]["id"], check=False)
+    out = lineage("export", "--all", "--format", "openlineage").stdout
+    events = [json.loads(line) for line in out.splitlines()]
+    validate = _openlineage_validator()
+    seen: set[str] = set()
+    for event in events:
+        validate(event, event["schemaURL"])
+        for facets in (event["run"]["facets"], event["job"]["facets"]):
+            for name, facet in facets.items():
+                # every facet, standard or ours, against the schema its _schemaURL names
+                validate(facet, facet["_schemaURL"])
+                seen.add(name)
+    assert {e["eventType"] for e in events} == {"START", "COMPLETE", "FAIL"}
+    assert {
+        "processing_engine",
+        "parent",
+        "errorMessage",
+        "jupyterLineage_parameters",
+        "jupyterLineage_environment",
+    } <= seen
+    # the validator is strict: a wrong type or a run id that is not a UUID is refused
+    broken = json.loads(json.dumps(events[0]))
+    broken["run"]["runId"] = "not-a-uuid"
+    with pytest.raises(ValidationError):
+        validate(broken, broken["schemaURL"])
+    broken = json.loads(json.dumps(events[0]))
+    broken["run"]["facets"]["jupyterLineage_parameters"]["parameters"] = [1]
+    with pytest.raises(ValidationError):
+        validate(
+            broken["run"]["facets"]["jupyterLineage_parameters"],
+            broken["run"]["facets"]["jupyterLineage_parameters"]["_schemaURL"],
+        )
+
+
 def test_bad_input(runs: dict[str, Any]) -> None:
     for args, says in (
         (["diff", "@last", "nope"], "not a run id"),

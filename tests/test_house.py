@@ -53,5 +53,5 @@ def test_show_keys_are_documented() -> None:
     with tempfile.TemporaryDirectory() as tmp, Store(f"{tmp}/l.db") as store:
         keys = set(queries.show_run(store, writes.begin_run(store, kind="script")))
     docs = (ROOT / "docs" / "cli.md").read_text()
-    missing = sorted(k for k in keys if f"`{k}`" not in docs and f"\"{k}\"" not in docs)
+    missing = sorted(k for k in keys if f"`{k}`" not in docs and f'"{k}"' not in docs)
     assert missing == []
