@@ -5,28 +5,51 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LINT_PATHS := $(wildcard jupyter_lineage tests examples benchmarks)
+# jlpm (Yarn) asks the registry npm is configured with; the address stays out of the repo.
+export YARN_NPM_REGISTRY_SERVER ?= $(shell npm config get registry)
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+LAB_SOURCES := package.json tsconfig.json $(shell find labextension/src labextension/style labextension/schema -type f 2>/dev/null)
+LAB_BUILT := jupyter_lineage/labextension/package.json
+UNIT_DEPS := labextension/test/node_modules/.package-lock.json
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup demo test lint bench lab clean
 
-$(STAMP): pyproject.toml
+# pip builds the labextension too (hatch-jupyter-builder); `develop` links it so later
+# `jlpm build`s are picked up without reinstalling.
+$(STAMP): pyproject.toml package.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/jupyter labextension develop . --overwrite
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(LAB_BUILT): $(STAMP) $(LAB_SOURCES)
+	$(BIN)/jlpm build
+	touch $(LAB_BUILT)
+
+$(UNIT_DEPS): labextension/test/package-lock.json
+	npm --prefix labextension/test ci --no-fund --no-audit
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium
+
+setup: $(STAMP) $(LAB_BUILT)
 
 demo: setup
 	$(BIN)/python examples/demo.py
 
-test: setup
+test: setup $(UNIT_DEPS) $(CHROMIUM)
 	$(BIN)/ruff check $(LINT_PATHS)
+	npm --prefix labextension/test test
 	$(BIN)/python -m pytest tests
 
 lint: setup
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check jupyter_lineage
 	$(BIN)/mypy jupyter_lineage
+	$(BIN)/jlpm tsc --noEmit
 
 bench: setup
 	$(BIN)/python -m pip install --quiet mlflow
@@ -36,4 +59,5 @@ lab: setup
 	$(BIN)/jupyter lab examples
 
 clean:
-	rm -rf $(VENV) .lineage examples/out
+	rm -rf $(VENV) .lineage examples/out node_modules lib tsconfig.tsbuildinfo \
+		jupyter_lineage/labextension labextension/test/node_modules

@@ -24,6 +24,10 @@ from .extension import load_ipython_extension, unload_ipython_extension
 __version__ = "0.1.0"
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "jupyter-lineage"}]
+
+
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
     return [{"module": "jupyter_lineage"}]
 

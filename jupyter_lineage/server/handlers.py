@@ -32,22 +32,28 @@ class LineageHandler(APIHandler):
     def root_dir(self) -> str:
         return os.path.abspath(os.path.expanduser(self.settings.get("server_root_dir", ".")))
 
-    def notebook_path(self) -> str | None:
-        """A notebook's Jupyter path, resolved inside the server root — never outside it."""
-        raw = self.get_query_argument("notebook", None)
-        if raw is None:
+    def _confined(self, name: str) -> str | None:
+        """A path from the request, resolved inside the server root — never outside it."""
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
             return None
         if "\x00" in raw or os.path.isabs(raw):
-            raise UsageError("notebook must be a path relative to the server root.")
+            raise UsageError(f"{name} must be a path relative to the server root.")
         full = os.path.normpath(os.path.join(self.root_dir, raw))
         if full != self.root_dir and not full.startswith(self.root_dir + os.sep):
-            raise UsageError("notebook must be inside the server root.")
+            raise UsageError(f"{name} must be inside the server root.")
         return full
 
+    def notebook_path(self) -> str | None:
+        """The notebook's Jupyter path (relative to the server root) as an absolute path."""
+        return self._confined("notebook")
+
     def store(self, notebook: str | None) -> Store:
-        configured = self.settings.get("lineage_db") or None
+        """``db=`` (the sidebar's store-path setting, inside the root) > server config and
+        ``$JUPYTER_LINEAGE_DB`` > the notebook's own ``.lineage/lineage.db``."""
+        chosen = self._confined("db") or self.settings.get("lineage_db") or None
         anchor = notebook or os.path.join(self.root_dir, "_")
-        return Store(default_db_path(anchor, configured), readonly=True)
+        return Store(default_db_path(anchor, chosen), readonly=True)
 
     def int_argument(self, name: str, default: int, low: int, high: int) -> int:
         raw = self.get_query_argument(name, None)

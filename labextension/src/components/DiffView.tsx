@@ -1,0 +1,136 @@
+import * as React from 'react';
+
+import type { LineageModel } from '../model';
+import { diffSections, formatDuration, formatWhen, sectionSize, shortId } from '../shape';
+import type { IDiff, IRunSummary } from '../tokens';
+import { Message } from './Message';
+
+function RunPicker(props: {
+  label: string;
+  value: string;
+  runs: IRunSummary[];
+  onChange: (id: string) => void;
+}): JSX.Element {
+  return (
+    <label className="jp-Lineage-picker">
+      <span>{props.label}</span>
+      <select
+        className="jp-mod-styled"
+        aria-label={props.label}
+        value={props.value}
+        onChange={event => props.onChange(event.target.value)}
+      >
+        {props.runs.map(run => (
+          <option key={run.id} value={run.id}>
+            {`${shortId(run.id)} · ${run.kind} · ${formatWhen(run.started)} · ${run.status}`}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function Sections(props: { diff: IDiff }): JSX.Element {
+  const sections = diffSections(props.diff);
+  const total = sections.reduce((n, s) => n + sectionSize(s), 0);
+  return (
+    <div className="jp-Lineage-diff-sections">
+      <p className="jp-Lineage-diff-summary">
+        {total === 0
+          ? 'No differences: same parameters, code, inputs, outputs, metrics, environment and git state.'
+          : `${total} ${total === 1 ? 'difference' : 'differences'}`}{' '}
+        · duration {formatDuration(props.diff.a.duration_s)} →{' '}
+        {formatDuration(props.diff.b.duration_s)}
+      </p>
+      {sections.map(section => {
+        const size = sectionSize(section);
+        return (
+          <details
+            key={section.key}
+            className="jp-Lineage-diff-section"
+            data-section={section.key}
+            open={size > 0}
+          >
+            <summary>
+              {section.title} <span className="jp-Lineage-count">{size === 0 ? 'same' : size}</span>
+            </summary>
+            {section.rows.length > 0 && (
+              <table className="jp-Lineage-diff-table">
+                <colgroup>
+                  <col className="jp-Lineage-col-name" />
+                  <col />
+                  <col />
+                  <col className="jp-Lineage-col-extra" />
+                </colgroup>
+                <thead>
+                  <tr>
+                    <th>Name</th>
+                    <th>A</th>
+                    <th>B</th>
+                    <th />
+                  </tr>
+                </thead>
+                <tbody>
+                  {section.rows.map(row => (
+                    <tr key={row.name} className={`jp-Lineage-row-${row.status}`}>
+                      <td className="jp-Lineage-diff-name" title={row.title ?? row.name}>
+                        {row.name}
+                      </td>
+                      <td>{row.a}</td>
+                      <td>{row.b}</td>
+                      <td>{row.extra ?? (row.status !== 'changed' ? row.status : '')}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+            {section.code.map(change => (
+              <div key={change.cell} className="jp-Lineage-code-change">
+                <div className="jp-Lineage-code-cell">
+                  cell {change.cell} · {change.status}
+                </div>
+                <pre className="jp-Lineage-code">
+                  {change.lines.map((line, i) => (
+                    <span key={i} className={`jp-Lineage-line jp-Lineage-line-${line.kind}`}>
+                      {line.text + '\n'}
+                    </span>
+                  ))}
+                </pre>
+              </div>
+            ))}
+          </details>
+        );
+      })}
+    </div>
+  );
+}
+
+export function DiffView(props: { model: LineageModel; runs: IRunSummary[] }): JSX.Element {
+  const { model, runs } = props;
+  if (runs.length < 2) {
+    return (
+      <Message
+        title="Two runs are needed to compare."
+        hint="Run the notebook again (for example with another parameter: jupyter lineage run NOTEBOOK -p NAME VALUE), then pick the two runs here."
+      />
+    );
+  }
+  const [a, b] = model.pair ?? [runs[1].id, runs[0].id];
+  const { data, error, loading } = model.diff;
+  return (
+    <div className="jp-Lineage-diff">
+      <div className="jp-Lineage-pickers">
+        <RunPicker label="Run A" value={a} runs={runs} onChange={id => model.setPair(id, b)} />
+        <RunPicker label="Run B" value={b} runs={runs} onChange={id => model.setPair(a, id)} />
+        <button className="jp-mod-styled" onClick={() => model.setPair(b, a)}>
+          Swap
+        </button>
+      </div>
+      {error && (
+        <Message kind="error" title="Could not compare these runs." hint={error.message} />
+      )}
+      {loading && !data && <Message kind="loading" title="Comparing…" />}
+      {data && <Sections diff={data} />}
+    </div>
+  );
+}

@@ -1,0 +1,137 @@
+/**
+ * Shared ids and the shapes of the REST API's answers (docs/rest.md): the same keys as the
+ * CLI's `--json`, so one vocabulary runs from the store to the sidebar.
+ */
+
+export const PLUGIN_ID = 'jupyter-lineage:plugin';
+export const PANEL_ID = 'jupyter-lineage-panel';
+
+export enum CommandIDs {
+  open = 'lineage:open',
+  refresh = 'lineage:refresh',
+  showRuns = 'lineage:show-runs',
+  showGraph = 'lineage:show-graph',
+  showDiff = 'lineage:show-diff'
+}
+
+export type Tab = 'runs' | 'graph' | 'diff';
+
+export type JSONValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JSONValue[]
+  | { [key: string]: JSONValue };
+
+export interface IRunError {
+  name: string;
+  value: string;
+  cell_id?: string | null;
+}
+
+export interface IRunSummary {
+  id: string;
+  kind: string;
+  notebook: string | null;
+  status: string;
+  started: string;
+  ended: string | null;
+  duration_s: number | null;
+  parent_id: string | null;
+  user?: string | null;
+  host?: string | null;
+  error: IRunError | null;
+  parameters: Record<string, JSONValue>;
+  metrics: Record<string, number>;
+  executions: number;
+  errors: number;
+}
+
+export interface IArtifactNode {
+  id: string;
+  type: 'artifact';
+  path: string;
+  name: string;
+  kind: string;
+  hash: string | null;
+  stale: boolean;
+}
+
+export interface IRunNode {
+  id: string;
+  type: 'run';
+  kind: string;
+  status: string;
+  started: string;
+  notebook: string | null;
+  parameters: Record<string, JSONValue>;
+  label: string;
+}
+
+export interface IExecutionNode {
+  id: string;
+  type: 'execution';
+  run_id: string;
+  cell_id: string | null;
+  execution_count: number | null;
+  source: string;
+  error: string | null;
+  executions: number;
+}
+
+export type GraphNode = IArtifactNode | IRunNode | IExecutionNode;
+
+export interface IGraphEdge {
+  source: string;
+  target: string;
+  type: 'read' | 'wrote' | 'contains' | 'next';
+}
+
+export interface IGraph {
+  nodes: GraphNode[];
+  edges: IGraphEdge[];
+}
+
+export interface IValueChange {
+  a: JSONValue;
+  b: JSONValue;
+}
+
+export interface IFileChange {
+  path: string;
+  status: 'changed' | 'added' | 'removed';
+  kind?: string;
+  a?: string | null;
+  b?: string | null;
+}
+
+export interface ICodeChange {
+  cell_id: string | null;
+  index_a: number | null;
+  index_b: number | null;
+  status: 'changed' | 'added' | 'removed';
+  diff: string;
+}
+
+export interface IDiff {
+  a: IRunSummary;
+  b: IRunSummary;
+  parameters: {
+    changed?: Record<string, IValueChange>;
+    added?: Record<string, JSONValue>;
+    removed?: Record<string, JSONValue>;
+  };
+  code: ICodeChange[];
+  inputs: IFileChange[];
+  outputs: IFileChange[];
+  metrics: Record<string, { a: number | null; b: number | null; delta: number | null }>;
+  environment: Record<string, JSONValue>;
+  git: Record<string, JSONValue>;
+  status: Record<string, JSONValue>;
+}
+
+export interface IApiError {
+  code: string;
+  message: string;
+}
