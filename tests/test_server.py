@@ -157,3 +157,25 @@ async def test_the_api_is_read_only(jp_fetch: Any, recorded: dict[str, Any]) -> 
                 allow_nonstandard_methods=True,
             )
         assert info.value.code == 405
+
+
+async def test_db_parameter_picks_a_store_inside_the_root(
+    jp_fetch: Any, recorded: dict[str, Any]
+) -> None:
+    """The sidebar's store-path setting: any store under the server root, never outside it."""
+    root = recorded["root"]
+    other = root / "sub"
+    other.mkdir()
+    (root / ".lineage" / "lineage.db").rename(other / "moved.db")
+    for suffix in ("-wal", "-shm"):
+        (root / ".lineage" / f"lineage.db{suffix}").unlink(missing_ok=True)
+    code, body = await _error(jp_fetch, "runs", notebook="nb.ipynb")
+    assert code == 404 and body["code"] == "store_missing"
+    runs = await _get(jp_fetch, "runs", notebook="nb.ipynb", db="sub/moved.db")
+    assert {r["id"] for r in runs} == set(recorded["ids"])
+    for bad in ("../outside.db", "/etc/passwd", "sub/../../x.db"):
+        code, body = await _error(jp_fetch, "runs", notebook="nb.ipynb", db=bad)
+        assert code == 400 and "db must be" in body["message"], bad
+    code, body = await _error(jp_fetch, "runs", notebook="nb.ipynb", db="sub/none.db")
+    assert code == 404 and body["code"] == "store_missing"
+    assert not (other / "none.db").exists()
