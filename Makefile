@@ -43,7 +43,10 @@ demo: setup
 test: setup $(UNIT_DEPS) $(CHROMIUM)
 	$(BIN)/ruff check $(LINT_PATHS)
 	npm --prefix labextension/test test
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/ui
+	# the browser tests in their own process: Playwright's event loop and pytest-jupyter's
+	# must not share one
+	$(BIN)/python -m pytest tests/ui
 
 lint: setup
 	$(BIN)/ruff check $(LINT_PATHS)

@@ -44,6 +44,16 @@ def _tracker(required: bool = False) -> Any:
 
 
 # -- logging ------------------------------------------------------------------------------------
+def _open(db: str | None = None, **kwargs: Any) -> Any:
+    """The store for a query; in a tracked kernel, the cells just run are written first."""
+    from .extension import active_tracker
+
+    tracker = active_tracker()
+    if tracker is not None:
+        tracker.flush()
+    return open_store(db, **kwargs)
+
+
 def log_param(name: str, value: Any) -> None:
     log_params({name: value})
 
@@ -146,28 +156,28 @@ def runs(
     offset: int = 0,
     parent: str | None = None,
 ) -> list[dict[str, Any]]:
-    with open_store(db, notebook=notebook) as store:
+    with _open(db, notebook=notebook) as store:
         return queries.list_runs(
             store, notebook=notebook, limit=limit, offset=offset, parent=parent
         )
 
 
 def show(run: str, *, db: str | None = None, notebook: str | None = None) -> dict[str, Any]:
-    with open_store(db, notebook=notebook) as store:
+    with _open(db, notebook=notebook) as store:
         return queries.show_run(store, run, notebook=notebook)
 
 
 def sources(
     run: str, *, db: str | None = None, notebook: str | None = None
 ) -> list[dict[str, Any]]:
-    with open_store(db, notebook=notebook) as store:
+    with _open(db, notebook=notebook) as store:
         return queries.sources(store, run, notebook=notebook)
 
 
 def trace(
     target: str, *, db: str | None = None, downstream: bool = False, depth: int | None = None
 ) -> dict[str, Any]:
-    with open_store(db, notebook=target if os.path.exists(target) else None) as store:
+    with _open(db, notebook=target if os.path.exists(target) else None) as store:
         return queries.trace(store, target, downstream=downstream, depth=depth)
 
 
@@ -214,7 +224,7 @@ def diff(
     """What changed between two runs (see ``jupyter lineage diff``)."""
     from .diff import diff_runs
 
-    with open_store(db, notebook=notebook) as store:
+    with _open(db, notebook=notebook) as store:
         return diff_runs(store, run_a, run_b, notebook=notebook)
 
 
@@ -222,7 +232,7 @@ def status(paths: list[str] | None = None, *, db: str | None = None) -> list[dic
     """Which recorded outputs are stale (see ``jupyter lineage status``)."""
     from .staleness import stale
 
-    with open_store(db) as store:
+    with _open(db) as store:
         return stale(store, paths or None)
 
 
@@ -231,7 +241,7 @@ def export(fmt: str, *, runs: list[str] | None = None, db: str | None = None) ->
     from .export import collect, renderer
 
     render = renderer(fmt)
-    with open_store(db) as store:
+    with _open(db) as store:
         return render(collect(store, runs))
 
 
@@ -242,6 +252,6 @@ def emit(url: str, *, runs: list[str] | None = None, db: str | None = None) -> i
 
     if not url.startswith(("http://", "https://")):
         raise LineageError(f"--url must be an http(s) address of an OpenLineage backend: {url}")
-    with open_store(db) as store:
+    with _open(db) as store:
         bundle = collect(store, runs)
     return _emit(bundle, url, api_key=os.environ.get("OPENLINEAGE_API_KEY"))

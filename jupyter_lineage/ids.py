@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import random
 import threading
 import time
 
 _lock = threading.Lock()
 _last_ms = 0
 _counter = 0
+# Seeded once from the OS (and again in a forked child): a per-cell os.urandom is a syscall that
+# releases the GIL, which inside a kernel costs far more than the bits (benchmarks/overhead.py).
+_random = random.Random(os.urandom(32))
+os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))
 
 
 def uuid7() -> str:
@@ -23,10 +28,10 @@ def uuid7() -> str:
                 ms += 1
                 _counter = 0
         else:
-            _counter = int.from_bytes(os.urandom(2), "big") & 0x3FF
+            _counter = _random.getrandbits(10)
         _last_ms = ms
         counter = _counter
-    rand = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+        rand = _random.getrandbits(62)
     value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

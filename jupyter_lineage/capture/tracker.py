@@ -9,7 +9,9 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import re
 import sqlite3
+import stat
 import sys
 import threading
 import time
@@ -34,6 +36,18 @@ ENV_RUN_ID = "JUPYTER_LINEAGE_RUN_ID"
 ENV_NOTEBOOK = "JUPYTER_LINEAGE_NOTEBOOK"
 MAX_PENDING = 100_000
 _RETRY_SECONDS = 5.0
+_ENV_CHECK_SECONDS = 5.0
+# A cell's record is written once the kernel has been idle this long (between cells typed by a
+# person: at once), or when the oldest unwritten record is this old (cells running back to back,
+# e.g. a pipeline): one commit then carries many cells, which is what keeps the per-cell cost low.
+FLUSH_IDLE_SECONDS = 0.02
+FLUSH_MAX_AGE_SECONDS = 0.5
+FLUSH_MAX_PENDING = 200
+# ...and before a cell that may read the store from another process (`!jupyter lineage runs`).
+_MAY_READ_STORE = re.compile(
+    r"^\s*!|%%(?:bash|sh|script|system)|%sx|%system|subprocess|os\.system|lineage", re.M
+)
+_MAY_INSTALL = re.compile(r"pip|conda|mamba|install|uv\b|subprocess|system|^\s*!", re.M)
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 _local = threading.local()
@@ -131,7 +145,14 @@ class Tracker:
         self._t0 = 0.0
         self._started = ""
         self._site_mtimes: dict[str, tuple[int, int, int]] = {}
+        self._env_checked = 0.0
         self._ended = False
+        self._oldest_pending = 0.0  # monotonic time the oldest unwritten record was queued
+        self._last_end = 0.0  # monotonic time the last cell ended
+        self._paused_before = 0.0  # how long the kernel idled before this cell
+        self._sync = False  # write at every cell end (after a failed background write)
+        self._wake = threading.Event()
+        self._closing = False
         self.executions = 0
         self._start(parameters or {}, parent_id)
 
@@ -161,6 +182,10 @@ class Tracker:
             target=self._capture_context, daemon=True, name="jupyter-lineage-context"
         )
         self._context.start()
+        self._flusher = threading.Thread(
+            target=self._flush_loop, daemon=True, name="jupyter-lineage-writer"
+        )
+        self._flusher.start()
         _install_hook()
         _current = self
         self.wrappers.poll()
@@ -195,6 +220,8 @@ class Tracker:
         with contextlib.suppress(Exception):
             self.wrappers.remove()
         self._wait_for_context()
+        self._closing = True
+        self._wake.set()
         if not self._ended:
             self._ended = True
             if not self.attached:
@@ -221,10 +248,13 @@ class Tracker:
         self._declared = []
         self.hook_errors = []
         self._source = scrub_text(source)
+        if self._pending and _MAY_READ_STORE.search(source):
+            self.flush()
         self._cell_id = cell_id
         self._exec_id = uuid7()
         self._started = now()
         self._t0 = time.perf_counter()
+        self._paused_before = time.monotonic() - self._last_end
         self.active = True
 
     def end_execution(
@@ -261,12 +291,15 @@ class Tracker:
             self.seq += 1
             self.executions += 1
             self._last_exec_id = record.id
+            self._last_end = time.monotonic()
             self._queue(record=record)
-            self.flush()
+            if self.attached or self._sync or len(self._pending) >= FLUSH_MAX_PENDING:
+                # a pipeline's engine reads the store as soon as the last cell ends
+                self.flush()
             if self.hook_errors:
                 exc = self.hook_errors[0]
                 self._warn("hook", f"a file access could not be recorded ({exc!r}).")
-            self._check_environment()
+            self._check_environment(self._source)
             self.wrappers.poll()
         except Exception as exc:
             self._warn("capture", f"this execution could not be recorded ({exc!r}).")
@@ -345,7 +378,7 @@ class Tracker:
             st = os.stat(path)
         except OSError:
             return None  # never created, or deleted before the cell ended: a temporary file
-        if not os.path.isfile(path):
+        if not stat.S_ISREG(st.st_mode):
             return None
         key = stat_key(st)
         cached = self._hashes.get(path)
@@ -429,9 +462,12 @@ class Tracker:
             if len(self._pending) >= MAX_PENDING:
                 self._pending.pop(0)
                 self._warn("overflow", "too many unwritten records; the oldest are being dropped.")
+            if not self._pending:
+                self._oldest_pending = time.monotonic()
             self._pending.append(_Pending(record, op))
+            self._wake.set()
 
-    def _open_store(self) -> Store | None:
+    def _open_store(self, *, quiet: bool = False) -> Store | None:
         if self.store is not None:
             return self.store
         if time.monotonic() - self._store_failed_at < _RETRY_SECONDS and self._store_failed_at:
@@ -439,19 +475,50 @@ class Tracker:
         try:
             self.store = Store(self.db_path)
         except Exception as exc:
+            if quiet:
+                return None
             self._store_failed_at = time.monotonic()
             self._failed(exc)
             return None
         return self.store
 
-    def flush(self) -> bool:
-        """Write what is pending; on failure keep it for the next try. True when all written."""
+    def _flush_loop(self) -> None:
+        """The writer thread: pending records go to the store when the kernel is idle."""
+        _local.busy = True  # what this thread opens is ours, never the user's
+        while True:
+            self._wake.wait()
+            if self._closing:
+                return
+            with self._lock:
+                if not self._pending or self._sync:
+                    self._wake.clear()
+                    continue
+            clock = time.monotonic()
+            idle = 0.0 if self.active else clock - self._last_end
+            age = clock - self._oldest_pending
+            if idle >= FLUSH_IDLE_SECONDS or age >= FLUSH_MAX_AGE_SECONDS:
+                if not self.flush(background=True):
+                    self._sync = True  # the next cell writes, and warns, itself
+                continue
+            time.sleep(
+                min(
+                    FLUSH_MAX_AGE_SECONDS - age,
+                    FLUSH_IDLE_SECONDS - idle if idle else FLUSH_IDLE_SECONDS,
+                )
+            )
+
+    def flush(self, *, background: bool = False) -> bool:
+        """Write what is pending; on failure keep it for the next try. True when all written.
+
+        In the background nothing is said: a failure makes the next cell write (and warn) itself.
+        """
         with self._lock:
             if not self._pending:
                 return True
-            store = self._open_store()
+            store = self._open_store(quiet=background)
             if store is None:
                 return False
+            busy = getattr(_local, "busy", False)
             _local.busy = True
             try:
                 while self._pending:
@@ -478,15 +545,18 @@ class Tracker:
                     entries, self._new_hashes = self._new_hashes, []
                     with contextlib.suppress(sqlite3.Error):
                         writes.remember_hashes(store, entries)
+                self._sync = False
                 return True
             except Exception as exc:
+                if background:
+                    return False
                 self._failed(exc)
                 if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
                     store.close()
                     self.store = None
                 return False
             finally:
-                _local.busy = False
+                _local.busy = busy
 
     def _write_one_by_one(self, store: Store, batch: list[writes.ExecutionRecord]) -> None:
         """A record the store can never take must not block the ones behind it."""
@@ -543,9 +613,21 @@ class Tracker:
                 out[d] = _dir_key(os.stat(d))
         return out
 
-    def _check_environment(self) -> None:
+    def _check_environment(self, source: str = "", *, force: bool = False) -> None:
+        """After a cell that may install packages (``%pip``, ``!conda``, ``subprocess``…), after
+        a pause (an install from a terminal between cells), and every few seconds while cells
+        run back to back: a stat per site folder is cheap, but each releases the GIL."""
         if not self._site_mtimes:
             return
+        clock = time.monotonic()
+        if (
+            not force
+            and clock - self._env_checked < _ENV_CHECK_SECONDS
+            and self._paused_before < 1.0
+            and not _MAY_INSTALL.search(source)
+        ):
+            return
+        self._env_checked = clock
         for d, mtime in self._site_mtimes.items():
             try:
                 changed = _dir_key(os.stat(d)) != mtime
@@ -566,6 +648,7 @@ class Tracker:
         from ..store import queries
 
         self._wait_for_context()  # what %track reports includes the environment and git
+        self._check_environment(force=True)
         self.flush()
         info: dict[str, Any] = {
             "run_id": self.run_id,

@@ -90,6 +90,7 @@ class Store:
     ) -> None:
         self.path = Path(path).expanduser().absolute()
         self.readonly = readonly
+        self._temp: set[str] = set()  # TEMP objects made on this connection
         if readonly:
             self._open_readonly()
             return
@@ -246,6 +247,25 @@ class Store:
             raise
         else:
             self.conn.execute("COMMIT")
+
+    def write_statement(self, sql: str, params: Any = ()) -> None:
+        """One statement as its own transaction (autocommit), retried like :meth:`write`."""
+        delay = 0.01
+        for attempt in range(50):
+            try:
+                self.conn.execute(sql, params)
+                return
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or attempt == 49:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    def temp_ready(self, name: str) -> bool:
+        return name in self._temp
+
+    def mark_temp_ready(self, name: str) -> None:
+        self._temp.add(name)
 
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         cur = self.conn.execute(sql, params)
