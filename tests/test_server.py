@@ -179,3 +179,22 @@ async def test_db_parameter_picks_a_store_inside_the_root(
     code, body = await _error(jp_fetch, "runs", notebook="nb.ipynb", db="sub/none.db")
     assert code == 404 and body["code"] == "store_missing"
     assert not (other / "none.db").exists()
+
+
+def test_both_extensions_are_installed_and_enabled() -> None:
+    """What a user checks after `pip install`: the labextension and the server extension."""
+    import subprocess
+    import sys
+
+    def listing(*args: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "jupyter", *args], capture_output=True, text=True, timeout=120
+        )
+        return proc.stdout + proc.stderr
+
+    lab = [
+        line for line in listing("labextension", "list").splitlines() if "jupyter-lineage" in line
+    ]
+    assert lab and "enabled" in lab[0] and "OK" in lab[0], lab
+    server = listing("server", "extension", "list")
+    assert "jupyter_lineage enabled" in server.replace("\x1b[32m", "").replace("\x1b[0m", "")

@@ -173,6 +173,27 @@ def test_diff_shows_the_changed_parameter(page: Page, lab: Lab) -> None:
     expect(row.locator("td")).to_have_text(["C", "2", "0.5", ""], timeout=TIMEOUT)
 
 
+def test_stale_outputs_are_marked(page: Page, lab: Lab) -> None:
+    csv = lab.root / "data" / "customers.csv"
+    original = csv.read_text()
+    csv.write_text(original + original.splitlines()[1] + "\n")  # one more row: new content
+    try:
+        open_notebook(page, lab, "train.ipynb")
+        panel = open_sidebar(page)
+        panel.get_by_role("tab", name="Graph").click()
+        # every recorded version of the model was made from the old CSV
+        stale = panel.locator(
+            'g[data-node-type="artifact"][aria-label="model.joblib"].jp-mod-stale'
+        )
+        expect(stale.first).to_be_visible(timeout=TIMEOUT)
+        expect(stale.first).to_contain_text("stale")
+        expect(node(panel, "artifact", "customers.csv")).not_to_have_class(
+            re.compile(r"\bjp-mod-stale\b")
+        )
+    finally:
+        csv.write_text(original)
+
+
 def test_user_text_is_rendered_as_text(page: Page, lab: Lab) -> None:
     payload = "<img src=x onerror=alert(1)>"
     new_notebook(lab.root / "inert.ipynb", "%load_ext jupyter_lineage", payload)
