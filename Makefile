@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml package.json
 	$(BIN)/jupyter labextension develop . --overwrite
 	touch $(STAMP)
 
-$(LAB_BUILT): $(STAMP) $(LAB_SOURCES)
+$(LAB_BUILT): $(LAB_SOURCES) | $(STAMP)
 	$(BIN)/jlpm build
 	touch $(LAB_BUILT)
 
