@@ -72,6 +72,9 @@ function Drawing(props: { graph: IGraph; model: LineageModel }): JSX.Element {
   const [view, setView] = React.useState<IView>({ x: PAD, y: PAD, k: 1 });
   const host = React.useRef<HTMLDivElement>(null);
   const drag = React.useRef<{ x: number; y: number; view: IView } | null>(null);
+  // how live redraws place the graph: fitted to the width (first view), whole (after Fit), or
+  // left where the user panned or zoomed it
+  const mode = React.useRef<'width' | 'whole' | 'user'>('width');
 
   React.useEffect(() => {
     let live = true;
@@ -91,8 +94,8 @@ function Drawing(props: { graph: IGraph; model: LineageModel }): JSX.Element {
 
   React.useLayoutEffect(() => {
     const el = host.current;
-    if (box && el) {
-      setView(fit(box, el.clientWidth || 300, el.clientHeight || 300, false));
+    if (box && el && mode.current !== 'user') {
+      setView(fit(box, el.clientWidth || 300, el.clientHeight || 300, mode.current === 'whole'));
     }
   }, [box]);
 
@@ -109,6 +112,7 @@ function Drawing(props: { graph: IGraph; model: LineageModel }): JSX.Element {
   }
 
   const zoom = (factor: number, cx?: number, cy?: number): void => {
+    mode.current = 'user';
     const el = host.current;
     const px = cx ?? (el ? el.clientWidth / 2 : 0);
     const py = cy ?? (el ? el.clientHeight / 2 : 0);
@@ -132,10 +136,12 @@ function Drawing(props: { graph: IGraph; model: LineageModel }): JSX.Element {
         <button
           className="jp-mod-styled"
           title="Fit the graph to the panel"
-          onClick={() =>
-            host.current &&
-            setView(fit(box, host.current.clientWidth, host.current.clientHeight, true))
-          }
+          onClick={() => {
+            mode.current = 'whole';
+            if (host.current) {
+              setView(fit(box, host.current.clientWidth, host.current.clientHeight, true));
+            }
+          }}
         >
           Fit
         </button>
@@ -153,6 +159,7 @@ function Drawing(props: { graph: IGraph; model: LineageModel }): JSX.Element {
             const rect = (event.currentTarget as HTMLDivElement).getBoundingClientRect();
             zoom(event.deltaY < 0 ? 1.1 : 1 / 1.1, event.clientX - rect.left, event.clientY - rect.top);
           } else {
+            mode.current = 'user';
             setView(v => ({ ...v, x: v.x - event.deltaX, y: v.y - event.deltaY }));
           }
         }}
@@ -162,6 +169,7 @@ function Drawing(props: { graph: IGraph; model: LineageModel }): JSX.Element {
         onMouseMove={event => {
           const d = drag.current;
           if (d) {
+            mode.current = 'user';
             setView({ ...d.view, x: d.view.x + event.clientX - d.x, y: d.view.y + event.clientY - d.y });
           }
         }}
