@@ -244,8 +244,36 @@ def test_settings_and_commands_are_registered(page: Page, lab: Lab) -> None:
     expect(panel.get_by_role("tab", name="Graph")).to_have_attribute("aria-selected", "true")
 
 
+def test_dark_theme_follows_jupyterlab(page: Page, lab: Lab) -> None:
+    if not (lab.root / ".lineage" / "lineage.db").exists():  # when run on its own
+        lineage("run", "train.ipynb", "-p", "C", "0.5", cwd=lab.root)
+    open_notebook(page, lab, "train.ipynb")
+    panel = open_sidebar(page)
+    panel.get_by_role("tab", name="Graph").click()
+    expect(node(panel, "artifact", "customers.csv")).to_be_visible(timeout=TIMEOUT)
+
+    def background() -> float:
+        rgb = panel.evaluate("el => getComputedStyle(el).backgroundColor")
+        r, g, b = (int(v) for v in re.findall(r"\d+", rgb)[:3])
+        return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+    assert background() > 0.8
+    page.locator("li.lm-MenuBar-item", has_text="Settings").first.click()
+    page.locator("li.lm-Menu-item", has_text="Theme").first.hover()
+    page.locator("li.lm-Menu-item", has_text="JupyterLab Dark").first.click()
+    expect(page.locator("body")).to_have_attribute(
+        "data-jp-theme-name", "JupyterLab Dark", timeout=TIMEOUT
+    )
+    page.wait_for_timeout(500)
+    assert background() < 0.3
+    label = panel.locator('g[data-node-type="artifact"] text').first
+    colour = label.evaluate("el => getComputedStyle(el).fill")
+    assert sum(int(v) for v in re.findall(r"\d+", colour)[:3]) > 3 * 150  # light text on dark
+    shot(page, "sidebar-dark")
+
+
 def test_docs_show_the_screenshots() -> None:
     docs = Path(__file__).resolve().parents[2] / "docs"
     text = (docs / "sidebar.md").read_text()
-    for name in ("sidebar-runs", "sidebar-graph", "sidebar-diff"):
+    for name in ("sidebar-runs", "sidebar-graph", "sidebar-diff", "sidebar-dark"):
         assert f"images/{name}.png" in text and (docs / "images" / f"{name}.png").exists()
