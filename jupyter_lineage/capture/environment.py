@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+import re
 import sys
+import time
 from importlib import metadata
 from typing import Any
 
@@ -75,3 +78,58 @@ def capture_environment() -> dict[str, Any]:
         "gpus": _gpus(),
         "packages": packages(),
     }
+
+
+# A cell that may install packages; otherwise site folders are checked after a pause between
+# cells (an install from a terminal) and every few seconds while cells run back to back.
+_MAY_INSTALL = re.compile(r"pip|conda|mamba|install|uv\b|subprocess|system|^\s*!", re.M)
+_CHECK_SECONDS = 5.0
+_PAUSE_SECONDS = 1.0
+
+
+def _dir_key(st: os.stat_result) -> tuple[int, int, int]:
+    """A folder's state: mtime alone misses changes within one clock tick; a new
+    ``*.dist-info`` folder also changes the link count."""
+    return (st.st_mtime_ns, st.st_nlink, st.st_size)
+
+
+class PackageWatch:
+    """Notices installs (``%pip install``) by the site-packages folders' state. A stat per
+    folder is cheap, but each releases the GIL, which inside a kernel waits on its I/O threads:
+    so not after every cell."""
+
+    def __init__(self) -> None:
+        self._state = self._read()
+        self._checked = 0.0
+
+    @staticmethod
+    def _read() -> dict[str, tuple[int, int, int]]:
+        out = {}
+        for d in site_dirs():
+            with contextlib.suppress(OSError):
+                out[d] = _dir_key(os.stat(d))
+        return out
+
+    def changed(self, source: str = "", paused: float = 0.0, *, force: bool = False) -> bool:
+        """Whether packages changed since the last look (``paused``: idle time before the cell)."""
+        if not self._state:
+            return False
+        clock = time.monotonic()
+        if (
+            not force
+            and clock - self._checked < _CHECK_SECONDS
+            and paused < _PAUSE_SECONDS
+            and not _MAY_INSTALL.search(source)
+        ):
+            return False
+        self._checked = clock
+        for d, key in self._state.items():
+            try:
+                if _dir_key(os.stat(d)) != key:
+                    break
+            except OSError:
+                break
+        else:
+            return False
+        self._state = self._read()
+        return True

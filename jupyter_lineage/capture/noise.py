@@ -11,6 +11,7 @@ import site
 import sys
 import sysconfig
 import tempfile
+from pathlib import Path
 
 from .kinds import is_data_file
 
@@ -133,3 +134,10 @@ class NoiseFilter:
                 if fnmatch.fnmatch(path, g) or fnmatch.fnmatch(name, g) or fnmatch.fnmatch(rel, g):
                     return True
         return False
+
+
+def store_paths(db: Path) -> list[str]:
+    """What of the store is noise: its own folder when dedicated, else just its files."""
+    if db.parent.name == ".lineage":
+        return [str(db.parent)]
+    return [f"{db}{suffix}" for suffix in ("", "-wal", "-shm", "-journal")]

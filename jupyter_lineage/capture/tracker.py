@@ -20,23 +20,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import LineageError, SchemaTooNewError
+from ..errors import LineageError
 from ..hashing import hash_file, stat_key
 from ..ids import uuid7
 from ..store import writes
 from ..store.db import Store, default_db_path, now
-from .environment import capture_environment, site_dirs
+from .environment import PackageWatch, capture_environment
+from .failures import describe_failure
 from .gitstate import capture_git
 from .kinds import kind_of
 from .libs import LibraryWrappers
-from .noise import NoiseFilter
+from .noise import NoiseFilter, store_paths
 from .urls import clean_url, scrub_text
 
 ENV_RUN_ID = "JUPYTER_LINEAGE_RUN_ID"
 ENV_NOTEBOOK = "JUPYTER_LINEAGE_NOTEBOOK"
 MAX_PENDING = 100_000
 _RETRY_SECONDS = 5.0
-_ENV_CHECK_SECONDS = 5.0
 # A cell's record is written once the kernel has been idle this long (between cells typed by a
 # person: at once), or when the oldest unwritten record is this old (cells running back to back,
 # e.g. a pipeline): one commit then carries many cells, which is what keeps the per-cell cost low.
@@ -47,7 +47,6 @@ FLUSH_MAX_PENDING = 200
 _MAY_READ_STORE = re.compile(
     r"^\s*!|%%(?:bash|sh|script|system)|%sx|%system|subprocess|os\.system|lineage", re.M
 )
-_MAY_INSTALL = re.compile(r"pip|conda|mamba|install|uv\b|subprocess|system|^\s*!", re.M)
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 _local = threading.local()
@@ -77,19 +76,6 @@ def _install_hook() -> None:
     if not _hook_installed:
         sys.addaudithook(_audit)  # cannot be removed: it stays, idle, after unload
         _hook_installed = True
-
-
-def _dir_key(st: os.stat_result) -> tuple[int, int, int]:
-    """A folder's state: mtime alone misses changes within one clock tick; a new
-    ``*.dist-info`` folder also changes the link count."""
-    return (st.st_mtime_ns, st.st_nlink, st.st_size)
-
-
-def _store_paths(db: Path) -> list[str]:
-    """What of the store is noise: its own folder when dedicated, else just its files."""
-    if db.parent.name == ".lineage":
-        return [str(db.parent)]
-    return [f"{db}{suffix}" for suffix in ("", "-wal", "-shm", "-journal")]
 
 
 def current() -> Tracker | None:
@@ -124,7 +110,7 @@ class Tracker:
         self.enabled = True
         self.active = False
         self.seq = 0
-        self.filter = NoiseFilter(_store_paths(self.db_path))
+        self.filter = NoiseFilter(store_paths(self.db_path))
         self.wrappers = LibraryWrappers(self.note_path)
         self.hook_errors: list[BaseException] = []
         self.store: Store | None = None
@@ -144,8 +130,7 @@ class Tracker:
         self._source = ""
         self._t0 = 0.0
         self._started = ""
-        self._site_mtimes: dict[str, tuple[int, int, int]] = {}
-        self._env_checked = 0.0
+        self._packages: PackageWatch | None = None
         self._ended = False
         self._oldest_pending = 0.0  # monotonic time the oldest unwritten record was queued
         self._last_end = 0.0  # monotonic time the last cell ended
@@ -175,7 +160,7 @@ class Tracker:
 
             self._queue(op=begin)
         self.flush()
-        self._site_mtimes = self._site_state()  # a few stats: the baseline for %pip install
+        self._packages = PackageWatch()  # a few stats: the baseline for %pip install
         # Environment and git take a few hundred ms (package metadata, git subprocesses):
         # captured in the background so the notebook never waits for them.
         self._context = threading.Thread(
@@ -568,34 +553,7 @@ class Tracker:
 
     # -- telling the user --------------------------------------------------------------------
     def _failed(self, exc: BaseException) -> None:
-        text = str(exc)
-        if isinstance(exc, SchemaTooNewError):
-            kind, msg = "schema", text
-        elif "readonly" in text or "read-only" in text or "Permission denied" in text:
-            kind = "readonly"
-            msg = (
-                f"the lineage database {self.db_path} is read-only, so lineage is kept in "
-                "memory for now. Make it writable (or set $JUPYTER_LINEAGE_DB) and it is "
-                "written on the next cell."
-            )
-        elif any(t in text for t in ("full", "File too large", "No space", "disk I/O error")):
-            kind = "disk_full"
-            msg = (
-                f"writing to the disk holding {self.db_path} failed ({text}: is it full?), so "
-                "lineage is kept in memory for now. Free some space and it is written on the "
-                "next cell."
-            )
-        elif "not a database" in text or "malformed" in text or "not a readable" in text:
-            kind = "corrupt"
-            msg = (
-                f"{self.db_path} is not a readable lineage database. Move it aside and "
-                "tracking resumes into a new file on the next cell."
-            )
-        elif "locked" in text or "busy" in text:
-            kind, msg = "locked", f"the lineage database is busy ({text}); will retry."
-        else:
-            kind, msg = "store", f"could not write lineage ({type(exc).__name__}: {text})."
-        self._warn(kind, msg)
+        self._warn(*describe_failure(exc, self.db_path))
 
     def _warn(self, kind: str, message: str) -> None:
         if kind in self._warned:
@@ -606,38 +564,10 @@ class Tracker:
             sys.stderr.flush()
 
     # -- environment changes (e.g. %pip install) ---------------------------------------------
-    def _site_state(self) -> dict[str, tuple[int, int, int]]:
-        out = {}
-        for d in site_dirs():
-            with contextlib.suppress(OSError):
-                out[d] = _dir_key(os.stat(d))
-        return out
-
     def _check_environment(self, source: str = "", *, force: bool = False) -> None:
-        """After a cell that may install packages (``%pip``, ``!conda``, ``subprocess``…), after
-        a pause (an install from a terminal between cells), and every few seconds while cells
-        run back to back: a stat per site folder is cheap, but each releases the GIL."""
-        if not self._site_mtimes:
+        watch = self._packages
+        if watch is None or not watch.changed(source, self._paused_before, force=force):
             return
-        clock = time.monotonic()
-        if (
-            not force
-            and clock - self._env_checked < _ENV_CHECK_SECONDS
-            and self._paused_before < 1.0
-            and not _MAY_INSTALL.search(source)
-        ):
-            return
-        self._env_checked = clock
-        for d, mtime in self._site_mtimes.items():
-            try:
-                changed = _dir_key(os.stat(d)) != mtime
-            except OSError:
-                changed = True
-            if changed:
-                break
-        else:
-            return
-        self._site_mtimes = self._site_state()
         environment = capture_environment()
         run_id, seq = self.run_id, self.seq
         self._queue(op=lambda store: writes.set_run_environment(store, run_id, seq, environment))

@@ -227,29 +227,8 @@ class Store:
         return StoreError(f"The lineage database {self.path} failed: {text}.", str(self.path))
 
     # -- transactions --------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One short write transaction; retried while another writer holds the lock."""
-        delay = 0.01
-        for attempt in range(50):
-            try:
-                self.conn.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError as exc:
-                if ("locked" not in str(exc) and "busy" not in str(exc)) or attempt == 49:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
-            self.conn.execute("COMMIT")
-
-    def write_statement(self, sql: str, params: Any = ()) -> None:
-        """One statement as its own transaction (autocommit), retried like :meth:`write`."""
+    def _retrying(self, sql: str, params: Any = ()) -> None:
+        """Run one statement, retried with backoff while another writer holds the lock."""
         delay = 0.01
         for attempt in range(50):
             try:
@@ -260,6 +239,22 @@ class Store:
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction; retried while another writer holds the lock."""
+        self._retrying("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def write_statement(self, sql: str, params: Any = ()) -> None:
+        """One statement as its own transaction (autocommit), retried like :meth:`write`."""
+        self._retrying(sql, params)
 
     def temp_ready(self, name: str) -> bool:
         return name in self._temp
