@@ -155,10 +155,12 @@ def runs(
     limit: int | None = None,
     offset: int = 0,
     parent: str | None = None,
+    where: list[str] | None = None,
 ) -> list[dict[str, Any]]:
+    """Runs, newest first; ``where=["auc > 0.8", "params.C = 0.5"]`` filters in SQL."""
     with _open(db, notebook=notebook) as store:
         return queries.list_runs(
-            store, notebook=notebook, limit=limit, offset=offset, parent=parent
+            store, notebook=notebook, limit=limit, offset=offset, parent=parent, where=where or ()
         )
 
 

@@ -32,6 +32,8 @@ def store_with_run(db: Path) -> str:
         (["trace", "/no/such/file.csv"], "No recorded lineage"),
         (["trace", "x.csv", "--depth", "-2"], "--depth"),
         (["show"], "Missing argument"),
+        (["runs", "--where", "auc"], "NAME OP VALUE"),
+        (["runs", "--where", "auc ~ 1"], "NAME OP VALUE"),
         (["frobnicate"], "No such command"),
     ],
 )
@@ -61,3 +63,26 @@ def test_runs_show_and_prefixes(store_with_run: str) -> None:
     human = lineage("runs").stdout
     assert store_with_run[:13] in human and "succeeded" in human
     assert lineage("--version").stdout.strip().endswith("0.1.0")
+
+
+def test_runs_where_filters_on_latest_metrics_and_parameters(db: Path) -> None:
+    ids = {}
+    with Store(db) as store:
+        for c, auc in ((0.5, 0.81), (1.0, 0.87), (2.0, 0.79)):
+            run_id = writes.begin_run(store, kind="papermill", parameters={"C": c, "tag": f"C{c}"})
+            writes.log_metric(store, run_id, "auc", 0.5, step=0)
+            writes.log_metric(store, run_id, "auc", auc, step=1)  # the latest value counts
+            ids[c] = run_id
+
+    def where(*conds: str) -> list[str]:
+        args = [a for c in conds for a in ("--where", c)]
+        return [r["id"] for r in lineage_json("runs", *args)]
+
+    assert where("auc > 0.8") == [ids[1.0], ids[0.5]]
+    assert where("auc>0.8", "params.C = 1") == [ids[1.0]]
+    assert where("params.tag == C2.0") == [ids[2.0]]
+    assert where("auc >= 0.87", "params.C != 1") == []
+    assert where("auc < 0.6") == []  # step 0's 0.5 is history, not the latest value
+    assert where("no_such_metric > 0") == []
+    assert "No run matches" in lineage("runs", "--where", "auc > 1").stdout
+    assert where("params.C = 0.5' OR '1'='1") == []  # a value, never SQL

@@ -105,6 +105,16 @@ async def test_graph_diff_and_status(jp_fetch: Any, recorded: dict[str, Any]) ->
     assert any(n.get("stale") for n in g2["nodes"])
 
 
+async def test_runs_where(jp_fetch: Any, recorded: dict[str, Any]) -> None:
+    second = recorded["ids"][1]
+    rows = await _get(jp_fetch, "runs", notebook="nb.ipynb", where="params.alpha > 0.6")
+    assert [r["id"] for r in rows] == [second]
+    code, body = await _error(jp_fetch, "runs", notebook="nb.ipynb", where="alpha")
+    assert code == 400 and "NAME OP VALUE" in body["message"]
+    rows = await _get(jp_fetch, "runs", notebook="nb.ipynb", where="params.alpha = 1 OR 1=1")
+    assert rows == []
+
+
 async def test_errors_are_json(jp_fetch: Any, recorded: dict[str, Any]) -> None:
     code, body = await _error(jp_fetch, "runs", "ffffffff", notebook="nb.ipynb")
     assert code == 404 and body["code"] == "run_not_found"

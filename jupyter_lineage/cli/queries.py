@@ -28,16 +28,30 @@ from .base import (
 @cli.command("runs")
 @click.option("--notebook", help="Only runs of this notebook.")
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="At most this many runs.")
+@click.option(
+    "--where",
+    "where",
+    multiple=True,
+    metavar="COND",
+    help="Only runs whose latest metric or parameter meets COND, e.g. 'auc > 0.8' or "
+    "'params.C = 0.5' (repeat to combine).",
+)
 @db_option
 @json_option
-def runs_cmd(notebook: str | None, limit: int | None, db: str | None, as_json: bool) -> None:
+def runs_cmd(
+    notebook: str | None, limit: int | None, where: tuple[str, ...], db: str | None, as_json: bool
+) -> None:
     """List runs, newest first."""
-    rows = api.runs(db=db, notebook=notebook, limit=limit)
+    rows = api.runs(db=db, notebook=notebook, limit=limit, where=list(where))
     if as_json:
         emit_json(rows)
         return
     if not rows:
-        console.print("No runs recorded yet. Run a notebook with `%load_ext jupyter_lineage`.")
+        console.print(
+            "No run matches those conditions."
+            if where
+            else "No runs recorded yet. Run a notebook with `%load_ext jupyter_lineage`."
+        )
         return
     table = Table(box=None, header_style="bold")
     for col in (

@@ -90,8 +90,11 @@ class RunsHandler(LineageHandler):
             notebook = self.notebook_path()
             limit = self.int_argument("limit", 50, 0, 1000)
             offset = self.int_argument("offset", 0, 0, 10**9)
+            where = self.get_query_arguments("where")
             with self.store(notebook) as store:
-                return queries.list_runs(store, notebook=notebook, limit=limit, offset=offset)
+                return queries.list_runs(
+                    store, notebook=notebook, limit=limit, offset=offset, where=where
+                )
 
         self.respond(produce)
 

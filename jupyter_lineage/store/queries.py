@@ -11,6 +11,7 @@ import json
 import os
 import re
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,38 @@ def _run_summary(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_CONDITION = re.compile(r"^\s*(params?\.)?([A-Za-z_][\w.\-]*?)\s*(>=|<=|!=|==|=|>|<)\s*(.+?)\s*$")
+_WHERE_HELP = (
+    "takes NAME OP VALUE: a metric ('auc > 0.8') or a parameter ('params.C = 0.5'), "
+    "with OP one of = != < <= > >="
+)
+
+
+def _condition(text: str) -> tuple[str, list[Any]]:
+    """One ``--where`` condition as SQL over the latest metric value or the parameter's value."""
+    m = _CONDITION.match(text)
+    if not m:
+        raise UsageError(f"--where {text!r}: --where {_WHERE_HELP}.")
+    is_param, name, op, raw = m.groups()
+    op = "=" if op == "==" else op
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw.strip("'\"")
+    if isinstance(value, dict | list):
+        raise UsageError(f"--where {text!r}: compare with a number or a string.")
+    if is_param:
+        sql = (
+            f"id IN (SELECT run_id FROM params WHERE name = ? AND json_extract(value, '$') {op} ?)"
+        )
+    else:
+        sql = (
+            "id IN (SELECT run_id FROM metrics m WHERE name = ? AND step = (SELECT MAX(step)"
+            f" FROM metrics WHERE run_id = m.run_id AND name = m.name) AND value {op} ?)"
+        )
+    return sql, [name, value]
+
+
 def list_runs(
     store: Store,
     *,
@@ -145,21 +178,28 @@ def list_runs(
     limit: int | None = None,
     offset: int = 0,
     parent: str | None = None,
+    where: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """Newest first, with parameters, latest metrics and execution counts."""
+    """Newest first, with parameters, latest metrics and execution counts; ``where`` keeps the
+    runs whose latest metric or parameter meets every condition (filtered in SQL)."""
     if limit is not None and limit < 0:
         raise UsageError("--limit must be 0 or more.")
-    where, args = [], []
+    conditions = [_condition(c) for c in where]
+    clauses: list[str] = []
+    args: list[Any] = []
     nb = _notebook_filter(notebook)
     if nb:
-        where.append("notebook = ?")
+        clauses.append("notebook = ?")
         args.append(nb)
     if parent:
-        where.append("parent_id = ?")
+        clauses.append("parent_id = ?")
         args.append(parent)
+    for sql_condition, values in conditions:
+        clauses.append(sql_condition)
+        args += values
     sql = f"SELECT {RUN_COLUMNS} FROM runs"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
     sql += " ORDER BY started DESC, id DESC LIMIT ? OFFSET ?"
     rows = store.query(sql, (*args, -1 if limit is None else limit, offset))
     ids = [r["id"] for r in rows]
