@@ -8,8 +8,9 @@ import tempfile
 import uuid
 
 from jupyter_lineage.staleness import stale
-from jupyter_lineage.store import Store, queries
+from jupyter_lineage.store import Store
 from jupyter_lineage.store.writes import artifact_id
+from jupyter_lineage.tracing import trace
 
 from .common import Result, stats, timed
 
@@ -73,9 +74,9 @@ def run(quick: bool) -> list[Result]:
             n = store.conn.execute("SELECT count(*) FROM accesses").fetchone()[0]
             store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             size = sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p))
-            trace_t = timed(lambda: queries.trace(store, target), 30)
+            trace_t = timed(lambda: trace(store, target), 30)
             status_t = timed(lambda: stale(store, [target]), 30)
-            graph = queries.trace(store, target)
+            graph = trace(store, target)
     trace_ms, status_ms = statistics.median(trace_t) * 1000, statistics.median(status_t) * 1000
     label = f"{n / 1e6:g}M edges"
     return [

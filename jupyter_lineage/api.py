@@ -179,8 +179,10 @@ def sources(
 def trace(
     target: str, *, db: str | None = None, downstream: bool = False, depth: int | None = None
 ) -> dict[str, Any]:
+    from .tracing import trace as _trace
+
     with _open(db, notebook=target if os.path.exists(target) else None) as store:
-        return queries.trace(store, target, downstream=downstream, depth=depth)
+        return _trace(store, target, downstream=downstream, depth=depth)
 
 
 # -- pipelines ----------------------------------------------------------------------------------
@@ -210,13 +212,10 @@ def sweep(notebook: str, values: dict[str, list[Any]], **options: Any) -> dict[s
 
 def merge(other: str, *, db: str | None = None) -> dict[str, int]:
     """Merge another lineage database into this one (idempotent)."""
-    from .store import Store, default_db_path
-    from .store.merge import merge as _merge
+    from .store import default_db_path
+    from .store.merge import merge_into
 
-    if not os.path.isfile(other):
-        raise LineageError(f"{other} is not a file; pass the path of a lineage database to merge.")
-    with Store(default_db_path(None, db)) as store:
-        return _merge(store, other)
+    return merge_into(default_db_path(None, db), other)
 
 
 # -- comparison and export ----------------------------------------------------------------------

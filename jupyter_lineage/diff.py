@@ -165,8 +165,15 @@ def diff_runs(
     store: Store, run_a: str, run_b: str, *, notebook: str | None = None
 ) -> dict[str, Any]:
     """Compare two runs section by section (ids, unique prefixes or @last~N)."""
-    a = queries.show_run(store, run_a, notebook=notebook)
-    b = queries.show_run(store, run_b, notebook=notebook)
+    return compare(
+        queries.show_run(store, run_a, notebook=notebook),
+        queries.show_run(store, run_b, notebook=notebook),
+    )
+
+
+def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Two runs as ``show`` returns them, compared section by section (``reproduce`` passes
+    the original run as ``a`` and its reproduction as ``b``)."""
     own_notebooks = {f["path"] for f in (a.get("notebook_output"), b.get("notebook_output")) if f}
     status: dict[str, Any] = {}
     if a["status"] != b["status"] or a["error"] != b["error"]:

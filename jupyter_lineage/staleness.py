@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 from .hashing import hash_file, stat_key
-from .store import Store
+from .store import Store, artifacts, lineage, writes
 
 
 class _Disk:
@@ -27,45 +27,11 @@ class _Disk:
         digest: str | None = None
         try:
             st = os.stat(path)
-            row = self.store.conn.execute(
-                "SELECT hash FROM hash_cache WHERE path = ? AND size = ? AND mtime_ns = ?"
-                " AND inode = ?",
-                (path, *stat_key(st)),
-            ).fetchone()
-            digest = row[0] if row else hash_file(path)[0]
+            digest = writes.cached_hash(self.store, path, *stat_key(st)) or hash_file(path)[0]
         except OSError:
             digest = None
         self.memo[path] = digest
         return digest
-
-
-def _latest_writer(store: Store, uri: str) -> dict[str, Any] | None:
-    row = store.conn.execute(
-        "SELECT a.id, a.uri, a.hash, e.id, e.run_id, e.seq FROM artifacts a"
-        " JOIN accesses ac ON ac.artifact_id = a.id AND ac.role = 'write'"
-        " JOIN executions e ON e.id = ac.execution_id"
-        " WHERE a.uri = ? ORDER BY e.started DESC LIMIT 1",
-        (uri,),
-    ).fetchone()
-    if not row:
-        return None
-    return {
-        "artifact": row[0],
-        "path": row[1],
-        "hash": row[2],
-        "execution": row[3],
-        "run": row[4],
-        "seq": row[5],
-    }
-
-
-def _writer_of(store: Store, artifact_id: str) -> tuple[str, int] | None:
-    row = store.conn.execute(
-        "SELECT e.run_id, e.seq FROM accesses ac JOIN executions e ON e.id = ac.execution_id"
-        " WHERE ac.artifact_id = ? AND ac.role = 'write' ORDER BY e.started DESC LIMIT 1",
-        (artifact_id,),
-    ).fetchone()
-    return (row[0], row[1]) if row else None
 
 
 def _upstream_inputs(store: Store, run_id: str, seq: int) -> list[dict[str, Any]]:
@@ -79,19 +45,18 @@ def _upstream_inputs(store: Store, run_id: str, seq: int) -> list[dict[str, Any]
         if covered.get(run, -1) >= upto:
             continue
         covered[run] = upto
-        rows = store.conn.execute(
-            "SELECT a.id, a.uri, a.hash FROM executions e"
-            " JOIN accesses ac ON ac.execution_id = e.id AND ac.role = 'read'"
-            " JOIN artifacts a ON a.id = ac.artifact_id WHERE e.run_id = ? AND e.seq <= ?",
-            (run, upto),
-        ).fetchall()
-        for art_id, uri, digest in rows:
-            if art_id in found:
+        for read in lineage.reads_up_to(store, run, upto):
+            if read["artifact"] in found:
                 continue
-            found[art_id] = {"path": uri, "recorded_hash": digest, "read_by": run, "depth": depth}
-            writer = _writer_of(store, art_id)
+            found[read["artifact"]] = {
+                "path": read["path"],
+                "recorded_hash": read["hash"],
+                "read_by": run,
+                "depth": depth,
+            }
+            writer = artifacts.latest_write(store, read["artifact"])
             if writer:
-                frontier.append((writer[0], writer[1], depth + 1))
+                frontier.append((writer["run_id"], writer["seq"], depth + 1))
     return list(found.values())
 
 
@@ -100,17 +65,11 @@ def stale(store: Store, paths: list[str] | None = None) -> list[dict[str, Any]]:
     if paths:
         uris = [os.path.abspath(os.path.expanduser(p)) for p in paths]
     else:
-        uris = [
-            r[0]
-            for r in store.conn.execute(
-                "SELECT DISTINCT a.uri FROM artifacts a JOIN accesses ac ON ac.artifact_id = a.id"
-                " AND ac.role = 'write' WHERE a.uri NOT LIKE '%://%' ORDER BY a.uri"
-            )
-        ]
+        uris = artifacts.written_files(store)
     disk = _Disk(store)
     report: list[dict[str, Any]] = []
     for uri in uris:
-        out = _latest_writer(store, uri)
+        out = artifacts.latest_writer(store, uri)
         if out is None:
             report.append(
                 {

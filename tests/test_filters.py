@@ -9,7 +9,7 @@ import pytest
 
 from jupyter_lineage.capture.kinds import kind_of
 from jupyter_lineage.capture.noise import NoiseFilter
-from jupyter_lineage.capture.urls import clean_remote, clean_url, scrub_text
+from jupyter_lineage.urls import clean_remote, clean_url, scrub_text
 
 
 @pytest.mark.parametrize(

@@ -55,3 +55,137 @@ def test_show_keys_are_documented() -> None:
     docs = (ROOT / "docs" / "cli.md").read_text()
     missing = sorted(k for k in keys if f"`{k}`" not in docs and f'"{k}"' not in docs)
     assert missing == []
+
+
+PACKAGE = ROOT / "jupyter_lineage"
+# Outside store/, sqlite3 may be named only to catch its errors (capture tells a busy store
+# from a broken one); connecting, executing and everything else is the store's.
+SQLITE_ERRORS = {
+    "Error",
+    "Warning",
+    "DatabaseError",
+    "IntegrityError",
+    "OperationalError",
+    "ProgrammingError",
+    "InterfaceError",
+    "NotSupportedError",
+    "DataError",
+    "InternalError",
+}
+SQL_TEXT = re.compile(
+    r"^\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|PRAGMA|ATTACH|DETACH|BEGIN"
+    r"|COMMIT|ROLLBACK|VACUUM|WITH)\s"
+)
+SQL_CALLS = {"execute", "executemany", "executescript", "query"}
+# What store/ may import from the package: itself and the leaf modules below it.
+STORE_MAY_IMPORT = {"jupyter_lineage.store", "jupyter_lineage.errors", "jupyter_lineage.ids"}
+
+
+def sql_outside_store(source: str) -> list[str]:
+    """Where code that is not in store/ touches SQLite: sqlite3 beyond its exception classes,
+    SQL text, the store's connection (``.conn``), a statement passed to ``execute``/``query``."""
+    tree = ast.parse(source)
+    aliases = set()
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            aliases |= {a.asname or a.name for a in node.names if a.name == "sqlite3"}
+        elif isinstance(node, ast.ImportFrom) and node.module == "sqlite3":
+            found += [
+                f"{node.lineno}: from sqlite3 import {a.name}"
+                for a in node.names
+                if a.name not in SQLITE_ERRORS
+            ]
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", "?")
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+            and node.attr not in SQLITE_ERRORS
+        ):
+            found.append(f"{line}: sqlite3.{node.attr}")
+        elif isinstance(node, ast.Attribute) and node.attr == "conn":
+            found.append(f"{line}: .conn")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if SQL_TEXT.match(node.value):
+                found.append(f"{line}: SQL text {node.value[:30]!r}")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SQL_CALLS
+            and node.args
+            and isinstance(node.args[0], ast.Constant | ast.JoinedStr)
+        ):
+            found.append(f"{line}: .{node.func.attr}(<SQL>)")
+    return found
+
+
+def package_imports(path: Path) -> set[str]:
+    """The jupyter_lineage modules ``path`` imports (relative imports resolved)."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    package = parts if path.name == "__init__.py" else parts[:-1]
+    if package and package[-1] == "__init__":
+        package = package[:-1]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            out.add(module)
+            out |= {f"{module}.{a.name}" for a in node.names}  # `from . import diff`
+    return {m for m in out if m == "jupyter_lineage" or m.startswith("jupyter_lineage.")}
+
+
+def _is_module(name: str) -> bool:
+    relative = Path(*name.split("."))
+    return (ROOT / relative.with_suffix(".py")).exists() or (ROOT / relative).is_dir()
+
+
+def test_the_boundary_check_sees_sql() -> None:
+    """The check below is not vacuous: each way of reaching SQLite is caught."""
+    sample = (
+        "import sqlite3\n"
+        "from sqlite3 import connect\n"
+        "con = sqlite3.connect('x.db')\n"
+        "store.conn.execute('UPDATE runs SET status = ?', ('x',))\n"
+        "store.query(f'SELECT {cols} FROM runs')\n"
+        "try:\n    pass\nexcept sqlite3.OperationalError:\n    pass\n"
+    )
+    found = {f.split(": ", 1)[1] for f in sql_outside_store(sample)}
+    assert found == {
+        "from sqlite3 import connect",
+        "sqlite3.connect",
+        ".conn",
+        ".execute(<SQL>)",
+        "SQL text 'UPDATE runs SET status = ?'",
+        ".query(<SQL>)",
+        "SQL text 'SELECT '",
+    }
+
+
+def test_only_the_store_reads_or_writes_sqlite() -> None:
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "store" in path.relative_to(PACKAGE).parts:
+            continue
+        offenders += [f"{path.relative_to(ROOT)}:{f}" for f in sql_outside_store(path.read_text())]
+    assert offenders == []
+
+
+def test_the_store_imports_nothing_above_it() -> None:
+    """store/ is the bottom layer: capture, pipeline, export, server, cli and the domain
+    modules (diff, staleness, graph, tracing) call it, never the other way round."""
+    upward = []
+    for path in sorted((PACKAGE / "store").rglob("*.py")):
+        for module in package_imports(path):
+            if not _is_module(module):
+                continue  # a name imported from a module, e.g. jupyter_lineage.errors.UsageError
+            if not any(module == ok or module.startswith(ok + ".") for ok in STORE_MAY_IMPORT):
+                upward.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert upward == []

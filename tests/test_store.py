@@ -21,6 +21,7 @@ from jupyter_lineage.store import (
     default_db_path,
     open_store,
     queries,
+    schema,
     writes,
 )
 
@@ -152,3 +153,84 @@ def test_store_path_that_is_a_folder(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="folder"):
         Store(tmp_path)
     assert os.listdir(tmp_path) == []
+
+
+# The same file versions, as a cell's record would hold them: a dataset read (twice: it is also
+# rewritten), a URL without a size, a model written to a non-ASCII path.
+ACCESSES = [
+    writes.Access("/data/in.csv", "blake3:aa", "read", "dataset", 3),
+    writes.Access("/data/in.csv", "blake3:bb", "write", "dataset", 4),
+    writes.Access("https://example.invalid/d.parquet", "etag:1", "read", "dataset", None),
+    writes.Access("/out/modèle.joblib", "blake3:cc", "write", "model", 1234567890123),
+]
+
+
+def _rows(store: Store, table: str, *, skip: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every row of ``table``, each value quoted as SQLite types it (1 and '1' differ)."""
+    columns = [r[1] for r in store.conn.execute(f"PRAGMA table_info({table})") if r[1] not in skip]
+    quoted = ", ".join(f"quote({c})" for c in columns)
+    return sorted(store.conn.execute(f"SELECT {quoted} FROM {table}").fetchall())
+
+
+def test_both_write_paths_store_identical_rows(tmp_path: Path) -> None:
+    """The per-cell record (one statement through the TEMP trigger) and the plain inserts of
+    declared files and run files write the same artifact and access rows."""
+    execution_id, run_id = uuid7(), uuid7()
+    with Store(tmp_path / "cell.db") as cell, Store(tmp_path / "plain.db") as plain:
+        writes.record_executions(
+            cell,
+            [
+                writes.ExecutionRecord(
+                    run_id=run_id,
+                    seq=0,
+                    source="x = 1",
+                    started="2026-01-01T00:00:00+00:00",
+                    duration_ms=1.0,
+                    accesses=ACCESSES,
+                    id=execution_id,
+                )
+            ],
+        )
+        writes.add_accesses(plain, execution_id, ACCESSES)
+        writes.add_run_files(plain, run_id, ACCESSES)
+        # first_seen is the time of each write: set by both paths, equal by neither
+        assert _rows(cell, "artifacts", skip=("first_seen",)) == _rows(
+            plain, "artifacts", skip=("first_seen",)
+        )
+        for store in (cell, plain):
+            stamps = [r[0] for r in store.conn.execute("SELECT first_seen FROM artifacts")]
+            assert len(stamps) == 4 and all(s.startswith("20") for s in stamps)
+        assert len(_rows(cell, "accesses")) == 4
+        assert _rows(cell, "accesses") == _rows(plain, "accesses")
+        as_run_files = [
+            (repr(run_id), *row[1:])
+            for row in _rows(plain, "accesses")
+            if row[0] == repr(execution_id)
+        ]
+        assert sorted(as_run_files) == _rows(plain, "run_files")
+
+
+def test_migration_scripts_run_whole_statements_inside_the_transaction(tmp_path: Path) -> None:
+    """A trigger body and a string literal hold ';' without ending their statement, and the
+    script runs inside the caller's transaction (a rollback undoes all of it)."""
+    script = """
+        CREATE TABLE t (a TEXT);
+        -- a comment; with a semicolon
+        CREATE TRIGGER t_echo AFTER INSERT ON t WHEN NEW.a = 'go' BEGIN
+          INSERT INTO t (a) VALUES ('echo; of go');
+          UPDATE t SET a = a || ';' WHERE a = 'never';
+        END;
+        INSERT INTO t (a) VALUES ('it''s; fine'); INSERT INTO t (a) VALUES ('go')
+    """
+    assert len(schema.statements(script)) == 4
+    conn = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        schema.run_script(conn, script)
+        assert conn.in_transaction
+        rows = sorted(r[0] for r in conn.execute("SELECT a FROM t"))
+        assert rows == ["echo; of go", "go", "it's; fine"]
+        conn.execute("ROLLBACK")
+        assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+    finally:
+        conn.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .urls import clean_remote
+from ..urls import clean_remote
 
 MAX_DIFF = 1_000_000
 

@@ -72,6 +72,11 @@ def status_text(status: str) -> str:
     return f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]"
 
 
+def file_list(files: list[dict[str, Any]]) -> str:
+    """Files of a run or cell on one line, paths shortened."""
+    return escape(", ".join(short_path(f["path"]) for f in files)) or "-"
+
+
 def brief(mapping: dict[str, Any], limit: int = 4) -> str:
     items = [f"{k}={v}" for k, v in list(mapping.items())[:limit]]
     if len(mapping) > limit:

@@ -16,12 +16,12 @@ from .base import (
     console,
     db_option,
     emit_json,
+    file_list,
     json_option,
     seconds,
     short_path,
     status_text,
 )
-from .queries import _files
 
 
 def _summary(data: dict[str, Any]) -> None:
@@ -33,9 +33,9 @@ def _summary(data: dict[str, Any]) -> None:
     )
     if data["parameters"]:
         console.print(f"  parameters {brief(data['parameters'], 50)}")
-    console.print(f"  read       {_files(data['files_read'])}")
+    console.print(f"  read       {file_list(data['files_read'])}")
     written = [f for f in data["files_written"] if f["kind"] != "notebook"]
-    console.print(f"  wrote      {_files(written)}")
+    console.print(f"  wrote      {file_list(written)}")
     if data["metrics"]:
         console.print(f"  metrics    {brief(data['metrics'], 50)}")
     if data["error"]:
@@ -146,15 +146,21 @@ def reproduce_cmd(
         for line in report["differences"]:
             if not line.startswith("input "):
                 console.print(f"  {escape(line)}")
-        env = report["environment"]
-        for name, (a, b) in env.get("packages_changed", {}).items():
-            console.print(f"  package {escape(name)}: {a} -> {b}")
-        for key in ("packages_added", "packages_removed"):
-            if env.get(key):
-                console.print(f"  {key.replace('_', ' ')}: {brief(env[key], 10)}")
-        if report["git"].get("commit"):
-            a, b = report["git"]["commit"]
+        env = dict(report["environment"])
+        packages = env.pop("packages", {})
+        for name, change in packages.get("changed", {}).items():
+            console.print(f"  package {escape(name)}: {change['a']} -> {change['b']}")
+        for key in ("added", "removed"):
+            if packages.get(key):
+                console.print(f"  packages {key}: {brief(packages[key], 10)}")
+        for key, change in env.items():
+            console.print(f"  {key}: {escape(str(change['a']))} -> {escape(str(change['b']))}")
+        git = report["git"]
+        if "commit" in git:
+            a, b = git["commit"]["a"], git["commit"]["b"]
             console.print(f"  git commit {str(a)[:12]} -> {str(b)[:12]}")
+        if "diff" in git:
+            console.print("  uncommitted changes differ")
     if report["verdict"] == "failed" or (strict and report["verdict"] != "identical"):
         raise click.exceptions.Exit(1)
 

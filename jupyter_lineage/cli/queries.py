@@ -17,6 +17,7 @@ from .base import (
     console,
     db_option,
     emit_json,
+    file_list,
     json_option,
     seconds,
     short_path,
@@ -81,10 +82,6 @@ def runs_cmd(
     console.print(table)
 
 
-def _files(files: list[dict[str, Any]]) -> str:
-    return escape(", ".join(short_path(f["path"]) for f in files)) or "-"
-
-
 @cli.command("show")
 @click.argument("run")
 @click.option("--notebook", help="Resolve @last within this notebook's runs.")
@@ -126,8 +123,8 @@ def show_cmd(run: str, notebook: str | None, db: str | None, as_json: bool) -> N
         )
     else:
         console.print("  git        not a git repository")
-    console.print(f"  read       {_files(data['files_read'])}")
-    console.print(f"  wrote      {_files(data['files_written'])}")
+    console.print(f"  read       {file_list(data['files_read'])}")
+    console.print(f"  wrote      {file_list(data['files_written'])}")
     table = Table(box=None, header_style="bold", title="executions", title_justify="left")
     for col in ("#", "cell", "took", "first line", "read", "wrote", "error"):
         table.add_column(col)
@@ -138,8 +135,8 @@ def show_cmd(run: str, notebook: str | None, db: str | None, as_json: bool) -> N
             escape((e["cell_id"] or "-")[:12]),
             f"{e['duration_ms']:.0f} ms" if e["duration_ms"] is not None else "-",
             escape(first[:50]),
-            _files(e["reads"]),
-            _files(e["writes"]),
+            file_list(e["reads"]),
+            file_list(e["writes"]),
             f"[red]{escape(e['error']['name'])}[/]" if e["error"] else "",
         )
     console.print(table)

@@ -22,10 +22,7 @@ class Bundle:
 
 def collect(store: Store, runs: list[str] | None = None) -> Bundle:
     """``runs`` are references (ids, prefixes, @last~N); None means every run in the store."""
-    if runs is None:
-        ids = [r[0] for r in store.conn.execute("SELECT id FROM runs ORDER BY started, id")]
-    else:
-        ids = [queries.resolve_run(store, r) for r in runs]
+    ids = queries.run_ids(store) if runs is None else [queries.resolve_run(store, r) for r in runs]
     return Bundle(runs=[queries.show_run(store, i) for i in ids])
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import nbformat
 
-from ..capture.urls import scrub_text
 from ..hashing import hash_file
 from ..ids import uuid7
-from ..store import Store, writes
+from ..store import Store, queries, writes
+from ..urls import scrub_text
 
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
 MAX_OUTPUT_TEXT = 20_000
@@ -103,13 +103,9 @@ def finish(plan: RunPlan, nb: nbformat.NotebookNode | None, error: BaseException
         failed = error is not None or (nb is not None and _cell_failed(nb))
         error_name = error_value = failed_id = None
         if failed:
-            row = store.conn.execute(
-                "SELECT id, error_name, error_value FROM executions"
-                " WHERE run_id = ? AND error_name IS NOT NULL ORDER BY seq DESC LIMIT 1",
-                (plan.run_id,),
-            ).fetchone()
-            if row:
-                failed_id, error_name, error_value = row
+            failing = queries.failing_execution(store, plan.run_id)
+            if failing:
+                failed_id, error_name, error_value = failing
             elif error is not None:
                 error_name, error_value = type(error).__name__, str(error)[:4000]
         if nb is not None:

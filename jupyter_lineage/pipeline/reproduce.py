@@ -1,17 +1,22 @@
-"""``jupyter lineage reproduce``: re-run a recorded pipeline run and say exactly what differs."""
+"""``jupyter lineage reproduce``: re-run a recorded pipeline run and say exactly what differs.
+
+The two runs are compared by :func:`jupyter_lineage.diff.diff_runs`, the engine behind
+``jupyter lineage diff``; only what ``diff`` cannot know is checked here: whether the inputs on
+disk are still the recorded versions, and what the cells printed.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..diff import compare
 from ..errors import UsageError
 from ..hashing import hash_file
-from ..store import open_store, queries
+from ..store import details, open_store, queries
 from .run import run_notebook
 
 _VOLATILE = [
@@ -51,28 +56,13 @@ def _inputs_before(original: dict[str, Any]) -> list[dict[str, Any]]:
     return checks
 
 
-def _files(run: dict[str, Any]) -> dict[str, str]:
-    return {f["path"]: f["hash"] for f in run["files_written"] if f["kind"] != "notebook"}
-
-
-def _compare_outputs(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
-    fa, fb = _files(a), _files(b)
-    for path in sorted(set(fa) | set(fb)):
-        if fa.get(path) == fb.get(path):
-            continue
-        status = "missing" if path not in fb else "new" if path not in fa else "changed"
-        out.append(
-            {"path": path, "status": status, "original": fa.get(path), "reproduction": fb.get(path)}
-        )
-    return out
-
-
-def _compare_cells(store: Any, a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
-    ca = json.loads(queries.blob(store, _outputs_hash(store, a["id"])) or "[]")
-    cb = json.loads(queries.blob(store, _outputs_hash(store, b["id"])) or "[]")
+def _compare_cells(
+    original: list[dict[str, Any]], again: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Cell text outputs, volatile parts masked: the one comparison ``diff`` has no data for
+    (only pipeline runs record their outputs)."""
     diffs = []
-    for x, y in zip(ca, cb, strict=False):
+    for x, y in zip(original, again, strict=False):
         if [mask(t) for t in x["outputs"]] != [mask(t) for t in y["outputs"]]:
             diffs.append(
                 {
@@ -82,40 +72,41 @@ def _compare_cells(store: Any, a: dict[str, Any], b: dict[str, Any]) -> list[dic
                     "reproduction": y["outputs"],
                 }
             )
-    if len(ca) != len(cb):
+    if len(original) != len(again):
         diffs.append(
             {
                 "index": None,
                 "cell_id": None,
-                "original": f"{len(ca)} code cells",
-                "reproduction": f"{len(cb)} code cells",
+                "original": f"{len(original)} code cells",
+                "reproduction": f"{len(again)} code cells",
             }
         )
     return diffs
 
 
-def _outputs_hash(store: Any, run_id: str) -> str | None:
-    row = store.conn.execute("SELECT outputs_hash FROM runs WHERE id = ?", (run_id,)).fetchone()
-    return row[0] if row else None
+# What a reproduction is judged on in git: the commit and the uncommitted changes to tracked
+# files. Branch, remote and untracked files (the outputs of the original run often are) do
+# not change what ran.
+_GIT_KEYS = ("commit", "diff")
 
 
-def _compare_env(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any]:
-    a, b = a or {}, b or {}
-    pa, pb = a.get("packages", {}), b.get("packages", {})
-    diff: dict[str, Any] = {}
-    changed = {n: [pa[n], pb[n]] for n in sorted(set(pa) & set(pb)) if pa[n] != pb[n]}
-    added = {n: pb[n] for n in sorted(set(pb) - set(pa))}
-    removed = {n: pa[n] for n in sorted(set(pa) - set(pb))}
-    if changed:
-        diff["packages_changed"] = changed
-    if added:
-        diff["packages_added"] = added
-    if removed:
-        diff["packages_removed"] = removed
-    for key in ("python", "platform"):
-        if a.get(key) != b.get(key):
-            diff[key] = [a.get(key), b.get(key)]
-    return diff
+def _differences(
+    inputs: list[dict[str, Any]], cells: list[dict[str, Any]], diff: dict[str, Any]
+) -> list[str]:
+    """One line per difference that makes the verdict ``differs``."""
+    lines = [
+        f"input {i['path']} is {i['status']}"
+        for i in inputs
+        if i["status"] in ("changed", "missing", "unreadable")
+    ]
+    params = diff["parameters"]
+    lines += [f"parameter {n}: {v['a']} -> {v['b']}" for n, v in params.get("changed", {}).items()]
+    lines += [f"parameter {n} added" for n in params.get("added", {})]
+    lines += [f"parameter {n} removed" for n in params.get("removed", {})]
+    lines += [f"output {o['path']} {o['status']}" for o in diff["outputs"]]
+    lines += [f"cell {c['index']} printed something else" for c in cells]
+    lines += [f"metric {n}: {v['a']} -> {v['b']}" for n, v in diff["metrics"].items()]
+    return lines
 
 
 def reproduce(
@@ -124,7 +115,7 @@ def reproduce(
     """Re-execute RUN's recorded notebook with its recorded parameters, as a child run."""
     with open_store(db, notebook=notebook) as store:
         original = queries.show_run(store, run, notebook=notebook)
-        snapshot = queries.blob(store, original.get("notebook_hash"))
+        snapshot = details.blob(store, original.get("notebook_hash"))
         db_path = str(store.path)
     if original["kind"] != "papermill" or not snapshot:
         raise UsageError(
@@ -147,35 +138,19 @@ def reproduce(
         )
     with open_store(db_path) as store:
         again = queries.show_run(store, result.run_id)
-        cells = _compare_cells(store, original, again)
-    outputs = _compare_outputs(original, again)
-    metrics = {
-        name: [original["metrics"].get(name), again["metrics"].get(name)]
-        for name in sorted(set(original["metrics"]) | set(again["metrics"]))
-        if original["metrics"].get(name) != again["metrics"].get(name)
-    }
-    environment = _compare_env(original["environment"], again["environment"])
-    git_a, git_b = original["git"] or {}, again["git"] or {}
-    git: dict[str, Any] = {}
-    if git_a.get("commit") != git_b.get("commit"):
-        git["commit"] = [git_a.get("commit"), git_b.get("commit")]
-    if git_a.get("diff_hash") != git_b.get("diff_hash"):
-        git["uncommitted_changes"] = "differ"
-    differences = [
-        f"input {i['path']} is {i['status']}"
-        for i in inputs
-        if i["status"] in ("changed", "missing", "unreadable")
-    ]
-    differences += [f"output {o['path']} {o['status']}" for o in outputs]
-    differences += [f"cell {c['index']} printed something else" for c in cells]
-    differences += [f"metric {n}: {v[0]} -> {v[1]}" for n, v in metrics.items()]
+        cells = _compare_cells(
+            details.cell_outputs(store, original["id"]), details.cell_outputs(store, again["id"])
+        )
+    diff = compare(original, again)
+    git = {k: v for k, v in diff["git"].items() if k in _GIT_KEYS}
+    differences = _differences(inputs, cells, diff)
     if again["status"] != "succeeded":
         verdict = "failed"
         err = again.get("error") or {}
         differences.insert(0, f"the reproduction failed: {err.get('name')}: {err.get('value')}")
     elif differences:
         verdict = "differs"
-    elif environment or git:
+    elif diff["environment"] or git:
         verdict = "equivalent"
     else:
         verdict = "identical"
@@ -185,10 +160,11 @@ def reproduce(
         "verdict": verdict,
         "differences": differences,
         "inputs": inputs,
-        "outputs": outputs,
+        "parameters": diff["parameters"],
+        "outputs": diff["outputs"],
         "cells": cells,
-        "metrics": metrics,
-        "environment": environment,
+        "metrics": diff["metrics"],
+        "environment": diff["environment"],
         "git": git,
         "output_notebook": result.output,
     }

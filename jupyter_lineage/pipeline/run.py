@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LineageError, UsageError
-from ..store import default_db_path
+from ..store import default_db_path, open_store, queries
 from . import params as params_mod
 from . import record
 
@@ -91,12 +91,8 @@ def run_notebook(
     except Exception as exc:  # kernel died, timeout: recorded as failed by the engine
         error = f"{type(exc).__name__}: {exc}"
     record.record_output_notebook(plan, str(out))
-    from ..store import open_store
-
     with open_store(plan.db) as store:
-        status = store.conn.execute(
-            "SELECT status FROM runs WHERE id = ?", (plan.run_id,)
-        ).fetchone()[0]
+        status = queries.run_status(store, plan.run_id) or "running"
     if status == "running":  # papermill failed before the engine ran (e.g. bad kernel)
         record.finish(plan, None, LineageError(error or "the notebook did not run"))
         status = "failed"

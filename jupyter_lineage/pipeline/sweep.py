@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..store import Store, default_db_path, queries, writes
-from ..store.merge import merge
+from ..store import Store, default_db_path, details, writes
+from ..store.merge import merge, snapshot_to
 from . import params as params_mod
 
 
@@ -69,7 +69,10 @@ def run_point(
             run_id, status, error = result.run_id, result.status, result.error
         except Exception as exc:  # reported for this point; the others go on
             run_id, status, error = None, "failed", f"{type(exc).__name__}: {exc}"
-        data = _snapshot(db, Path(tmp) / "snapshot.db") if db.exists() else b""
+        data = b""
+        if db.exists():
+            snapshot_to(db, Path(tmp) / "snapshot.db")
+            data = (Path(tmp) / "snapshot.db").read_bytes()
         executed = Path(output).read_bytes() if Path(output).exists() else b""
     return {
         "index": point.index,
@@ -82,19 +85,6 @@ def run_point(
         "notebook": executed,
         "output": output,
     }
-
-
-def _snapshot(db: Path, dest: Path) -> bytes:
-    """The store's bytes with everything committed, WAL included (SQLite's backup API)."""
-    import sqlite3
-
-    src, dst = sqlite3.connect(db), sqlite3.connect(dest)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-    return dest.read_bytes()
 
 
 def _merge_bytes(main: Store, data: bytes) -> None:
@@ -195,7 +185,7 @@ def sweep(
                 if executed and not Path(result["output"]).exists():  # ran on another machine
                     Path(result["output"]).write_bytes(executed)
                 rid = result["run_id"]
-                result["metrics"] = queries.run_metrics(main, rid) if rid else {}
+                result["metrics"] = details.run_metrics(main, rid) if rid else {}
                 results.append(result)
                 if on_result:
                     on_result(result)

@@ -12,7 +12,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from .. import diff as diff_mod
-from .. import staleness
+from .. import graph, staleness
 from ..errors import (
     AmbiguousRunError,
     LineageError,
@@ -20,7 +20,7 @@ from ..errors import (
     StoreMissingError,
     UsageError,
 )
-from ..store import Store, default_db_path, graph, queries
+from ..store import Store, default_db_path, queries
 
 STATUS = {NotFoundError: 404, StoreMissingError: 404, UsageError: 400, AmbiguousRunError: 400}
 

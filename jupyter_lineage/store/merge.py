@@ -1,5 +1,6 @@
-"""Merging one store into another: ids are global and artifacts content-addressed, so a merge
-is a union, and merging twice changes nothing."""
+"""Moving records between store files: a consistent snapshot of one, and the merge of one into
+another (ids are global and artifacts content-addressed, so a merge is a union, and merging
+twice changes nothing)."""
 
 from __future__ import annotations
 
@@ -29,29 +30,52 @@ TABLES = (
 )
 
 
+def snapshot_to(source: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
+    """Copy a lineage database file with everything committed, WAL included (SQLite's backup
+    API); ``source`` is opened read-only and never changed."""
+    path = Path(source).expanduser().absolute()
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            probe.execute("PRAGMA schema_version").fetchone()
+            backup = sqlite3.connect(dest)
+            try:
+                probe.backup(backup)
+            finally:
+                backup.close()
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{source} is not a readable lineage database ({exc}).") from None
+
+
+def merge_source(other: str | os.PathLike[str], into: Path) -> Path:
+    """The database to merge into the one at ``into``, checked before anything is opened."""
+    source = Path(other).expanduser().absolute()
+    if not source.is_file():
+        raise UsageError(f"{other} is not a file; pass the path of a lineage database to merge.")
+    if source == into:
+        raise UsageError("A store cannot be merged into itself; pass another database.")
+    return source
+
+
+def merge_into(db: Path, other: str | os.PathLike[str]) -> dict[str, int]:
+    """Merge ``other`` into the database at ``db`` (created if missing, once ``other`` is known
+    to be a file); returns rows added per table."""
+    merge_source(other, db)
+    with Store(db) as store:
+        return merge(store, other)
+
+
 def merge(store: Store, other: str | os.PathLike[str]) -> dict[str, int]:
     """Copy every record of ``other`` that ``store`` lacks; returns rows added per table.
 
     ``other`` is never modified: an older schema is upgraded in a temporary copy.
     """
-    source = Path(other).expanduser().absolute()
-    if not source.is_file():
-        raise UsageError(f"{other} is not a file; pass the path of a lineage database to merge.")
-    if source == store.path:
-        raise UsageError("A store cannot be merged into itself; pass another database.")
+    source = merge_source(other, store.path)
     with tempfile.TemporaryDirectory(prefix="lineage-merge-") as tmp:
         copy = Path(tmp) / "other.db"
-        try:
-            probe = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-            try:
-                probe.execute("PRAGMA schema_version").fetchone()
-                backup = sqlite3.connect(copy)
-                probe.backup(backup)  # a consistent snapshot, WAL included
-                backup.close()
-            finally:
-                probe.close()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{other} is not a readable lineage database ({exc}).") from None
+        snapshot_to(source, copy)
         Store(copy).close()  # refuses a newer schema, upgrades an older one (the copy only)
         return _merge_file(store, copy)
 

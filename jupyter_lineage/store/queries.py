@@ -1,23 +1,23 @@
-"""Reading the lineage graph: runs, one run in full, sources, and lineage traces.
+"""Runs as the tools show them: find one (id, prefix, ``@last~N``), list, show in full, sources.
 
 Every function returns plain JSON-ready data; the CLI's ``--json``, the REST API and the
-sidebar all show exactly these shapes (docs/cli.md).
+sidebar all show exactly these shapes (docs/cli.md). The parts of one run are read in
+``details``; artifacts and lineage walks in ``artifacts`` and ``lineage``.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
-import os
 import re
-from collections import deque
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import AmbiguousRunError, ArtifactNotFoundError, RunNotFoundError, UsageError
+from ..errors import AmbiguousRunError, RunNotFoundError, UsageError
+from . import details
 from .db import Store
 from .filters import condition
+from .sql import chunks, marks
 
 RUN_COLUMNS = (
     "id, kind, notebook, notebook_hash, status, started, ended, parent_id, user, host, cwd,"
@@ -26,18 +26,7 @@ RUN_COLUMNS = (
 _LAST = re.compile(r"^@last(?:~(\d+))?$")
 
 
-def _loads(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def _duration_s(started: str | None, ended: str | None) -> float | None:
-    from datetime import datetime
-
     if not started or not ended:
         return None
     return round(
@@ -86,40 +75,39 @@ def resolve_run(store: Store, ref: str, *, notebook: str | None = None) -> str:
     return str(rows[0][0])
 
 
-def _params(store: Store, run_ids: list[str]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {r: {} for r in run_ids}
-    for chunk in _chunks(run_ids):
-        marks = ",".join("?" * len(chunk))
-        for row in store.conn.execute(
-            f"SELECT run_id, name, value FROM params WHERE run_id IN ({marks}) ORDER BY name", chunk
-        ):
-            out[row[0]][row[1]] = _loads(row[2])
-    return out
+def run_ids(store: Store) -> list[str]:
+    """Every run, oldest first."""
+    return [str(r[0]) for r in store.conn.execute("SELECT id FROM runs ORDER BY started, id")]
 
 
-def _metrics(store: Store, run_ids: list[str]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    latest: dict[str, dict[str, Any]] = {r: {} for r in run_ids}
-    history: dict[str, dict[str, list[dict[str, Any]]]] = {r: {} for r in run_ids}
-    for chunk in _chunks(run_ids):
-        marks = ",".join("?" * len(chunk))
-        for run_id, name, step, value in store.conn.execute(
-            f"SELECT run_id, name, step, value FROM metrics WHERE run_id IN ({marks})"
-            " ORDER BY name, step",
-            chunk,
-        ):
-            value = _loads(value) if isinstance(value, str) else value
-            latest[run_id][name] = value
-            if step >= 0:
-                history[run_id].setdefault(name, []).append({"step": step, "value": value})
-    return latest, history
+def notebook_run_ids(
+    store: Store, notebook: str, *, limit: int, exclude_kind: str | None = None
+) -> list[str]:
+    """The newest ``limit`` runs of one notebook (its path as recorded), newest first."""
+    return [
+        str(r[0])
+        for r in store.conn.execute(
+            "SELECT id FROM runs WHERE notebook = ? AND kind IS NOT ?"
+            " ORDER BY started DESC LIMIT ?",
+            (notebook, exclude_kind, limit),
+        )
+    ]
 
 
-def run_metrics(store: Store, run_id: str) -> dict[str, Any]:
-    return _metrics(store, [run_id])[0][run_id]
+def run_status(store: Store, run_id: str) -> str | None:
+    """``running``, ``succeeded``, ``failed`` or ``interrupted``; None for an unknown run."""
+    row = store.conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+    return str(row[0]) if row else None
 
 
-def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
+def failing_execution(store: Store, run_id: str) -> tuple[str, str, str | None] | None:
+    """The last execution of the run that raised: (id, error name, error value)."""
+    row = store.conn.execute(
+        "SELECT id, error_name, error_value FROM executions"
+        " WHERE run_id = ? AND error_name IS NOT NULL ORDER BY seq DESC LIMIT 1",
+        (run_id,),
+    ).fetchone()
+    return (row[0], row[1], row[2]) if row else None
 
 
 def _run_summary(row: dict[str, Any]) -> dict[str, Any]:
@@ -138,6 +126,16 @@ def _run_summary(row: dict[str, Any]) -> dict[str, Any]:
             {"name": row["error_name"], "value": row["error_value"]} if row["error_name"] else None
         ),
     }
+
+
+def run_summaries(store: Store, ids: list[str]) -> list[dict[str, Any]]:
+    """The summary of each run (as ``runs`` lists it, without metrics), in id order."""
+    rows: list[dict[str, Any]] = []
+    for chunk in chunks(ids):
+        rows += store.query(f"SELECT {RUN_COLUMNS} FROM runs WHERE id IN ({marks(chunk)})", chunk)
+    params = details.params(store, [r["id"] for r in rows])
+    out = [{**_run_summary(r), "parameters": params[r["id"]]} for r in rows]
+    return sorted(out, key=lambda r: str(r["id"]))
 
 
 def list_runs(
@@ -172,17 +170,9 @@ def list_runs(
     sql += " ORDER BY started DESC, id DESC LIMIT ? OFFSET ?"
     rows = store.query(sql, (*args, -1 if limit is None else limit, offset))
     ids = [r["id"] for r in rows]
-    params = _params(store, ids)
-    metrics, _ = _metrics(store, ids)
-    counts: dict[str, tuple[int, int]] = {}
-    for chunk in _chunks(ids):
-        marks = ",".join("?" * len(chunk))
-        for run_id, n, errors in store.conn.execute(
-            f"SELECT run_id, count(*), count(error_name) FROM executions"
-            f" WHERE run_id IN ({marks}) GROUP BY run_id",
-            chunk,
-        ):
-            counts[run_id] = (n, errors)
+    params = details.params(store, ids)
+    metrics, _ = details.metrics(store, ids)
+    counts = details.execution_counts(store, ids)
     out = []
     for r in rows:
         item = _run_summary(r)
@@ -190,78 +180,6 @@ def list_runs(
         item["metrics"] = metrics[r["id"]]
         item["executions"], item["errors"] = counts.get(r["id"], (0, 0))
         out.append(item)
-    return out
-
-
-def environment(store: Store, env_id: str | None) -> dict[str, Any] | None:
-    if not env_id:
-        return None
-    row = store.conn.execute("SELECT data FROM environments WHERE id = ?", (env_id,)).fetchone()
-    return json.loads(row[0]) if row else None
-
-
-def git_state(store: Store, git_id: str | None, *, with_diff: bool = True) -> dict[str, Any] | None:
-    if not git_id:
-        return None
-    rows = store.query(
-        "SELECT g.commit_sha, g.branch, g.dirty, g.remote, g.root, g.diff_hash, d.text AS diff"
-        " FROM git_states g LEFT JOIN git_diffs d ON d.hash = g.diff_hash WHERE g.id = ?",
-        (git_id,),
-    )
-    if not rows:
-        return None
-    g = rows[0]
-    out = {
-        "commit": g["commit_sha"],
-        "branch": g["branch"],
-        "dirty": bool(g["dirty"]),
-        "remote": g["remote"],
-        "root": g["root"],
-        "diff_hash": g["diff_hash"],
-    }
-    if with_diff:
-        out["diff"] = g["diff"] or ""
-    return out
-
-
-def _file_ref(row: dict[str, Any]) -> dict[str, Any]:
-    return {"path": row["uri"], "hash": row["hash"], "kind": row["kind"], "size": row["size"]}
-
-
-def executions(store: Store, run_id: str) -> list[dict[str, Any]]:
-    rows = store.query(
-        "SELECT e.id, e.seq, e.cell_id, e.execution_count, e.started, e.duration_ms,"
-        " e.error_name, e.error_value, s.text AS source"
-        " FROM executions e LEFT JOIN sources s ON s.hash = e.source_hash"
-        " WHERE e.run_id = ? ORDER BY e.seq",
-        (run_id,),
-    )
-    by_id: dict[str, dict[str, Any]] = {}
-    out = []
-    for r in rows:
-        item = {
-            "id": r["id"],
-            "seq": r["seq"],
-            "cell_id": r["cell_id"],
-            "execution_count": r["execution_count"],
-            "source": r["source"] or "",
-            "started": r["started"],
-            "duration_ms": r["duration_ms"],
-            "error": {"name": r["error_name"], "value": r["error_value"]}
-            if r["error_name"]
-            else None,
-            "reads": [],
-            "writes": [],
-        }
-        by_id[r["id"]] = item
-        out.append(item)
-    for a in store.query(
-        "SELECT ac.execution_id, ac.role, a.uri, a.hash, a.kind, a.size FROM accesses ac"
-        " JOIN executions e ON e.id = ac.execution_id JOIN artifacts a ON a.id = ac.artifact_id"
-        " WHERE e.run_id = ? ORDER BY a.uri",
-        (run_id,),
-    ):
-        by_id[a["execution_id"]]["reads" if a["role"] == "read" else "writes"].append(_file_ref(a))
     return out
 
 
@@ -274,54 +192,29 @@ def _union(
     return sorted(seen.values(), key=lambda f: f["path"])
 
 
-def run_files(store: Store, run_id: str) -> dict[str, list[dict[str, Any]]]:
-    """Files the run as a whole read or wrote (pipeline runs: the executed notebook)."""
-    out: dict[str, list[dict[str, Any]]] = {"read": [], "write": []}
-    for r in store.query(
-        "SELECT rf.role, a.uri, a.hash, a.kind, a.size FROM run_files rf"
-        " JOIN artifacts a ON a.id = rf.artifact_id WHERE rf.run_id = ? ORDER BY a.uri",
-        (run_id,),
-    ):
-        out[r["role"]].append(_file_ref(r))
-    return out
-
-
-def blob(store: Store, digest: str | None) -> str | None:
-    if not digest:
-        return None
-    row = store.conn.execute("SELECT content FROM blobs WHERE hash = ?", (digest,)).fetchone()
-    return row[0] if row else None
-
-
 def show_run(store: Store, ref: str, *, notebook: str | None = None) -> dict[str, Any]:
     run_id = resolve_run(store, ref, notebook=notebook)
     row = store.query(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))[0]
     out = _run_summary(row)
-    metrics, history = _metrics(store, [run_id])
-    execs = executions(store, run_id)
-    whole = run_files(store, run_id)
-    env_changes = [
-        {"seq": seq, "environment_id": env_id}
-        for seq, env_id in store.conn.execute(
-            "SELECT seq, environment_id FROM run_environments WHERE run_id = ? ORDER BY seq",
-            (run_id,),
-        )
-    ]
+    metrics, history = details.metrics(store, [run_id])
+    execs = details.executions(store, run_id)
+    whole = details.run_files(store, run_id)
+    env_changes = details.environment_changes(store, run_id)
     out.update(
         {
             "notebook_hash": row["notebook_hash"],
             "cwd": row["cwd"],
             "failed_execution_id": row["failed_execution_id"],
-            "parameters": _params(store, [run_id])[run_id],
+            "parameters": details.params(store, [run_id])[run_id],
             "metrics": metrics[run_id],
             "metric_history": history[run_id],
             "executions": execs,
             "files_read": _union(execs, "reads", whole["read"]),
             "files_written": _union(execs, "writes", whole["write"]),
             "notebook_output": next((f for f in whole["write"] if f["kind"] == "notebook"), None),
-            "environment": environment(store, row["environment_id"]),
+            "environment": details.environment(store, row["environment_id"]),
             "environment_changes": env_changes if len(env_changes) > 1 else [],
-            "git": git_state(store, row["git_id"]),
+            "git": details.git_state(store, row["git_id"]),
             "children": [
                 r[0]
                 for r in store.conn.execute(
@@ -352,211 +245,8 @@ def sources(store: Store, ref: str, *, notebook: str | None = None) -> list[dict
     ]
 
 
-# -- lineage -------------------------------------------------------------------------------------
-
-
-def _is_url(target: str) -> bool:
-    return bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", target))
-
-
-def find_artifact(store: Store, target: str) -> tuple[dict[str, Any], str | None]:
-    """The artifact a user means: a path (its current version if recorded), a URL, an id or hash.
-
-    Returns the artifact row and a note when the version on disk is not the one shown.
-    """
-    from ..hashing import hash_file
-
-    cols = "id, uri, hash, size, kind, first_seen"
-    if _is_url(target):
-        from ..capture.urls import clean_url
-
-        uri = clean_url(target)
-    else:
-        uri = os.path.abspath(os.path.expanduser(target))
-    versions = store.query(
-        f"SELECT {cols} FROM artifacts WHERE uri = ? ORDER BY first_seen DESC, rowid DESC", (uri,)
-    )
-    if not versions:
-        lowered = target.lower().removeprefix("blake3:")
-        if re.fullmatch(r"[0-9a-f]{6,64}", lowered):
-            rows = store.query(
-                f"SELECT {cols} FROM artifacts WHERE id = ? OR hash >= ? AND hash < ? LIMIT 2",
-                (lowered, "blake3:" + lowered, "blake3:" + lowered + "g"),
-            )
-            if len(rows) == 1:
-                return rows[0], None
-            if len(rows) > 1:
-                raise UsageError(f"'{target}' matches several artifacts: give more characters.")
-        raise ArtifactNotFoundError(
-            f"No recorded lineage for {target}. Only files read or written in a tracked notebook "
-            "(`%load_ext jupyter_lineage`) or a `jupyter lineage run` have lineage."
-        )
-    if not _is_url(target) and os.path.isfile(uri):
-        try:
-            current, _ = hash_file(uri)
-        except OSError:
-            current = None
-        for v in versions:
-            if v["hash"] == current:
-                return v, None
-        return versions[0], (
-            f"{target} has changed since it was last recorded; showing the latest recorded "
-            f"version ({versions[0]['hash'][:19]}…)."
-        )
-    if not _is_url(target) and not os.path.exists(uri):
-        return versions[0], f"{target} no longer exists; showing its latest recorded version."
-    return versions[0], None
-
-
-def _exec_nodes(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:
-    out = {}
-    for chunk in _chunks(ids):
-        marks = ",".join("?" * len(chunk))
-        for r in store.query(
-            "SELECT e.id, e.run_id, e.seq, e.cell_id, e.execution_count, e.started, e.duration_ms,"
-            " e.error_name, e.error_value, s.text AS source FROM executions e"
-            f" LEFT JOIN sources s ON s.hash = e.source_hash WHERE e.id IN ({marks})",
-            chunk,
-        ):
-            out[r["id"]] = {
-                "id": r["id"],
-                "type": "execution",
-                "run_id": r["run_id"],
-                "seq": r["seq"],
-                "cell_id": r["cell_id"],
-                "execution_count": r["execution_count"],
-                "started": r["started"],
-                "duration_ms": r["duration_ms"],
-                "source": r["source"] or "",
-                "error": (
-                    {"name": r["error_name"], "value": r["error_value"]}
-                    if r["error_name"]
-                    else None
-                ),
-            }
-    return out
-
-
-def _artifact_node(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "type": "artifact",
-        "path": row["uri"],
-        "hash": row["hash"],
-        "kind": row["kind"],
-        "size": row["size"],
-    }
-
-
-def trace(
-    store: Store, target: str, *, downstream: bool = False, depth: int | None = None
-) -> dict[str, Any]:
-    """The lineage of one file version, as a graph of artifacts and executions.
-
-    Upstream: the execution that wrote this version, every cell before it in that run, what
-    they read, and recursively the runs that wrote those inputs. Downstream: the executions
-    that read it, what their runs wrote from then on, and so on. ``depth`` bounds the hops
-    from one artifact to the next.
-    """
-    if depth is not None and depth < 0:
-        raise UsageError("--depth must be 0 or more.")
-    root, note = find_artifact(store, target)
-    artifacts: dict[str, dict[str, Any]] = {root["id"]: _artifact_node(root)}
-    exec_ids: set[str] = set()
-    edges: set[tuple[str, str, str]] = set()
-    queue: deque[tuple[str, int]] = deque([(root["id"], 0)])
-    seen_artifacts = {root["id"]}
-    seen_runs: dict[str, int] = {}  # run -> furthest seq already followed
-
-    def add_artifacts(rows: list[dict[str, Any]], level: int) -> None:
-        for a in rows:
-            artifacts.setdefault(a["id"], _artifact_node(a))
-            if a["id"] not in seen_artifacts:
-                seen_artifacts.add(a["id"])
-                queue.append((a["id"], level))
-
-    def follow(run_id: str, seq: int, level: int) -> None:
-        """Take in the run's executions up to (upstream) or from (downstream) ``seq``, and
-        what they read (upstream) or wrote (downstream)."""
-        cmp, role = (">=", "write") if downstream else ("<=", "read")
-        chain = [
-            r[0]
-            for r in store.conn.execute(
-                f"SELECT id FROM executions WHERE run_id = ? AND seq {cmp} ? ORDER BY seq",
-                (run_id, seq),
-            )
-        ]
-        exec_ids.update(chain)
-        edges.update((a, b, "next") for a, b in itertools.pairwise(chain))
-        for chunk in _chunks(chain):
-            marks = ",".join("?" * len(chunk))
-            rows = store.query(
-                "SELECT ac.execution_id, a.id, a.uri, a.hash, a.kind, a.size FROM accesses ac"
-                " JOIN artifacts a ON a.id = ac.artifact_id"
-                f" WHERE ac.role = ? AND ac.execution_id IN ({marks})",
-                (role, *chunk),
-            )
-            for r in rows:
-                if downstream:
-                    edges.add((r["execution_id"], r["id"], "wrote"))
-                else:
-                    edges.add((r["id"], r["execution_id"], "read"))
-            add_artifacts(rows, level + 1)
-
-    while queue:
-        art_id, level = queue.popleft()
-        if depth is not None and level >= depth:
-            continue
-        if not downstream:
-            writer = store.query(
-                "SELECT e.id, e.run_id, e.seq FROM accesses ac JOIN executions e"
-                " ON e.id = ac.execution_id WHERE ac.artifact_id = ? AND ac.role = 'write'"
-                " ORDER BY e.started DESC LIMIT 1",
-                (art_id,),
-            )
-            if not writer:
-                continue
-            w = writer[0]
-            edges.add((w["id"], art_id, "wrote"))
-            if seen_runs.get(w["run_id"], -1) < w["seq"]:
-                seen_runs[w["run_id"]] = w["seq"]
-                follow(w["run_id"], w["seq"], level)
-        else:
-            readers = store.query(
-                "SELECT e.id, e.run_id, e.seq FROM accesses ac JOIN executions e"
-                " ON e.id = ac.execution_id WHERE ac.artifact_id = ? AND ac.role = 'read'"
-                " ORDER BY e.run_id, e.seq",
-                (art_id,),
-            )
-            for rd in readers:
-                edges.add((art_id, rd["id"], "read"))
-                if seen_runs.get(rd["run_id"], 1 << 62) > rd["seq"]:
-                    seen_runs[rd["run_id"]] = rd["seq"]
-                    follow(rd["run_id"], rd["seq"], level)
-    execs = _exec_nodes(store, sorted(exec_ids))
-    run_ids = sorted({e["run_id"] for e in execs.values()})
-    runs = []
-    for chunk in _chunks(run_ids):
-        marks = ",".join("?" * len(chunk))
-        runs += [
-            {**_run_summary(r), "type": "run"}
-            for r in store.query(f"SELECT {RUN_COLUMNS} FROM runs WHERE id IN ({marks})", chunk)
-        ]
-    params = _params(store, run_ids)
-    for r in runs:
-        r["parameters"] = params[r["id"]]
-    return {
-        "target": _artifact_node(root),
-        "direction": "downstream" if downstream else "upstream",
-        "note": note,
-        "nodes": list(artifacts.values())
-        + sorted(execs.values(), key=lambda e: (e["run_id"], e["seq"])),
-        "edges": [{"source": a, "target": b, "type": t} for a, b, t in sorted(edges)],
-        "runs": sorted(runs, key=lambda r: r["started"]),
-    }
-
-
 def counts(store: Store, run_id: str | None = None) -> dict[str, int]:
+    """What one run recorded (``%track`` status), or the size of the whole store."""
     if run_id:
         n_exec, n_err = store.conn.execute(
             "SELECT count(*), count(error_name) FROM executions WHERE run_id = ?", (run_id,)

@@ -12,15 +12,33 @@ from collections.abc import Callable
 Migration = Callable[[sqlite3.Connection], None]
 
 
-def _run_script(conn: sqlite3.Connection, script: str) -> None:
-    # executescript() would COMMIT the surrounding migration transaction; run statement by statement.
-    for statement in script.split(";"):
-        if statement.strip():
-            conn.execute(statement)
+def statements(script: str) -> list[str]:
+    """The statements of an SQL script, each whole: a ``;`` inside a string literal, a comment
+    or a trigger body (``BEGIN …; …; END``) does not end one (SQLite itself decides, through
+    ``sqlite3.complete_statement``). A last statement without its ``;`` is kept too."""
+    *pieces, tail = script.split(";")
+    out: list[str] = []
+    current = ""
+    for piece in pieces:
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    current = (current + tail).strip()
+    if current:
+        out.append(current)
+    return [s for s in out if s.strip("; \t\r\n")]
+
+
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run a migration script inside the migration's transaction (``executescript`` would
+    COMMIT it first)."""
+    for statement in statements(script):
+        conn.execute(statement)
 
 
 def _v1_initial(conn: sqlite3.Connection) -> None:
-    _run_script(
+    run_script(
         conn,
         """
         CREATE TABLE runs (
@@ -137,7 +155,7 @@ def _v1_initial(conn: sqlite3.Connection) -> None:
 
 
 def _v2_pipelines(conn: sqlite3.Connection) -> None:
-    _run_script(
+    run_script(
         conn,
         """
         CREATE TABLE blobs (hash TEXT PRIMARY KEY, content TEXT NOT NULL) WITHOUT ROWID;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,16 +187,62 @@ def set_run_git(store: Store, run_id: str, git: Mapping[str, Any] | None) -> Non
         conn.execute("UPDATE runs SET git_id = ? WHERE id = ?", (_put_git(conn, git), run_id))
 
 
-_INSERT_ARTIFACT = "INSERT OR IGNORE INTO artifacts (id, uri, hash, size, kind, first_seen) VALUES (?, ?, ?, ?, ?, ?)"
-_INSERT_ACCESS = "INSERT OR IGNORE INTO accesses (execution_id, artifact_id, role) VALUES (?, ?, ?)"
+# One record of a file version an execution (or a whole run) touched, defined once. Each entry:
+# a column and how its value is read off an Access. ``_ARTIFACT`` fills ``artifacts`` (plus
+# ``first_seen``, the time of the write); ``_LINK`` fills ``accesses`` / ``run_files`` after the
+# owner and the artifact id. The per-cell trigger, the plain INSERTs and the JSON the trigger
+# unpacks are all generated from these lists: a new column is one line here (and a migration).
+_ARTIFACT: tuple[tuple[str, Callable[[Access], Any]], ...] = (
+    ("id", lambda a: artifact_id(a.uri, a.hash)),
+    ("uri", lambda a: a.uri),
+    ("hash", lambda a: a.hash),
+    ("size", lambda a: a.size),
+    ("kind", lambda a: a.kind),
+)
+_LINK: tuple[tuple[str, Callable[[Access], Any]], ...] = (("role", lambda a: a.role),)
+_FIELDS = _ARTIFACT + _LINK
+_ID = [name for name, _ in _ARTIFACT].index("id")  # where the artifact id sits in _values()
 
 
-def _put_accesses(conn: sqlite3.Connection, execution_id: str, accesses: Iterable[Access]) -> None:
+def _values(a: Access) -> list[Any]:
+    """One access as the list both write paths store: the artifact's columns, then the link's."""
+    return [value(a) for _, value in _FIELDS]
+
+
+def _columns(fields: tuple[tuple[str, Callable[[Access], Any]], ...]) -> str:
+    return ", ".join(name for name, _ in fields)
+
+
+def _unpacked(first: int, count: int) -> str:
+    """``json_extract`` of ``count`` items of one payload access, from position ``first``."""
+    return ", ".join(f"json_extract(value, '$[{i}]')" for i in range(first, first + count))
+
+
+_ARTIFACT_COLUMNS = _columns(_ARTIFACT) + ", first_seen"
+_LINK_COLUMNS = _columns(_LINK)
+_INSERT_ARTIFACT = (
+    f"INSERT OR IGNORE INTO artifacts ({_ARTIFACT_COLUMNS})"
+    f" VALUES ({', '.join('?' * (len(_ARTIFACT) + 1))})"
+)
+_LINK_MARKS = ", ".join("?" * (len(_LINK) + 2))
+_INSERT_ACCESS = (
+    f"INSERT OR IGNORE INTO accesses (execution_id, artifact_id, {_LINK_COLUMNS})"
+    f" VALUES ({_LINK_MARKS})"
+)
+_INSERT_RUN_FILE = (
+    f"INSERT OR IGNORE INTO run_files (run_id, artifact_id, {_LINK_COLUMNS}) VALUES ({_LINK_MARKS})"
+)
+
+
+def _put_linked(
+    conn: sqlite3.Connection, link_sql: str, owner_id: str, accesses: Iterable[Access]
+) -> None:
+    """Artifacts, then their links to ``owner_id`` (an execution or a run)."""
     stamp = now()
-    for a in accesses:
-        aid = artifact_id(a.uri, a.hash)
-        conn.execute(_INSERT_ARTIFACT, (aid, a.uri, a.hash, a.size, a.kind, stamp))
-        conn.execute(_INSERT_ACCESS, (execution_id, aid, a.role))
+    rows = [_values(a) for a in accesses]
+    n = len(_ARTIFACT)
+    conn.executemany(_INSERT_ARTIFACT, [(*row[:n], stamp) for row in rows])
+    conn.executemany(link_sql, [(owner_id, row[_ID], *row[n:]) for row in rows])
 
 
 # One cell's whole record goes in as ONE statement: a TEMP trigger (per connection, no schema
@@ -204,7 +250,7 @@ def _put_accesses(conn: sqlite3.Connection, execution_id: str, accesses: Iterabl
 # statement's own transaction. Each sqlite3 call releases the GIL, and inside a kernel getting it
 # back waits on ipykernel's I/O threads: one call instead of six per cell saved ~15 % of the
 # in-kernel write (pipelines write every cell at once; interactive kernels batch, see tracker).
-_CELL_TRIGGER = """
+_CELL_TRIGGER = f"""
 CREATE TEMP TABLE IF NOT EXISTS jl_cell (rec TEXT NOT NULL);
 CREATE TEMP TRIGGER IF NOT EXISTS jl_cell_record BEFORE INSERT ON jl_cell BEGIN
   INSERT OR IGNORE INTO sources (hash, text)
@@ -216,12 +262,11 @@ CREATE TEMP TRIGGER IF NOT EXISTS jl_cell_record BEFORE INSERT ON jl_cell BEGIN
             json_extract(NEW.rec, '$.n'), json_extract(NEW.rec, '$.sh'),
             json_extract(NEW.rec, '$.start'), json_extract(NEW.rec, '$.ms'),
             json_extract(NEW.rec, '$.en'), json_extract(NEW.rec, '$.ev'));
-  INSERT OR IGNORE INTO artifacts (id, uri, hash, size, kind, first_seen)
-    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-           json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(NEW.rec, '$.now')
+  INSERT OR IGNORE INTO artifacts ({_ARTIFACT_COLUMNS})
+    SELECT {_unpacked(0, len(_ARTIFACT))}, json_extract(NEW.rec, '$.now')
     FROM json_each(NEW.rec, '$.acc');
-  INSERT OR IGNORE INTO accesses (execution_id, artifact_id, role)
-    SELECT json_extract(NEW.rec, '$.id'), json_extract(value, '$[0]'), json_extract(value, '$[5]')
+  INSERT OR IGNORE INTO accesses (execution_id, artifact_id, {_LINK_COLUMNS})
+    SELECT json_extract(NEW.rec, '$.id'), {_unpacked(_ID, 1)}, {_unpacked(len(_ARTIFACT), len(_LINK))}
     FROM json_each(NEW.rec, '$.acc');
   SELECT RAISE(IGNORE);
 END;
@@ -245,10 +290,7 @@ def _cell_payload(rec: ExecutionRecord) -> str:
             "en": rec.error_name,
             "ev": rec.error_value,
             "now": stamp,
-            "acc": [
-                [artifact_id(a.uri, a.hash), a.uri, a.hash, a.size, a.kind, a.role]
-                for a in rec.accesses
-            ],
+            "acc": [_values(a) for a in rec.accesses],
         }
     )
 
@@ -268,8 +310,9 @@ def record_executions(store: Store, records: Iterable[ExecutionRecord]) -> None:
 
 
 def add_accesses(store: Store, execution_id: str, accesses: Iterable[Access]) -> None:
+    """Files declared for an execution already recorded (``log_input`` / ``log_output``)."""
     with store.write() as conn:
-        _put_accesses(conn, execution_id, accesses)
+        _put_linked(conn, _INSERT_ACCESS, execution_id, accesses)
 
 
 def end_run(
@@ -318,15 +361,8 @@ def put_blob(store: Store, content: str) -> str:
 
 def add_run_files(store: Store, run_id: str, accesses: Iterable[Access]) -> None:
     """Files a run as a whole read or wrote (its notebook, the executed notebook)."""
-    stamp = now()
     with store.write() as conn:
-        for a in accesses:
-            aid = artifact_id(a.uri, a.hash)
-            conn.execute(_INSERT_ARTIFACT, (aid, a.uri, a.hash, a.size, a.kind, stamp))
-            conn.execute(
-                "INSERT OR IGNORE INTO run_files (run_id, artifact_id, role) VALUES (?, ?, ?)",
-                (run_id, aid, a.role),
-            )
+        _put_linked(conn, _INSERT_RUN_FILE, run_id, accesses)
 
 
 def set_run_outputs(store: Store, run_id: str, outputs_json: str) -> None:

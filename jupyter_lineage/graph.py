@@ -1,0 +1,153 @@
+"""The lineage graph as the sidebar draws it: artifacts and runs by default (so what is laid
+out stays in the hundreds), one run expandable to its cells, repeated executions of a cell
+folded into one node, outputs made from since-changed inputs marked stale.
+
+A view-model over the store's queries (labels, basenames, stale marks), beside ``diff`` and
+``staleness`` whose answers it shows; the REST API serves it to the labextension.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from typing import Any
+
+from .errors import ArtifactNotFoundError, UsageError
+from .staleness import stale
+from .store import Store, artifacts, lineage, queries
+
+MAX_RUNS = 50
+MAX_STALE_CHECKS = 300  # hashing more outputs than this would make the sidebar wait
+
+
+def _artifact_node(row: dict[str, Any]) -> dict[str, Any]:
+    uri = row["uri"]
+    return {
+        "id": row["id"],
+        "type": "artifact",
+        "path": uri,
+        "kind": row["kind"],
+        "hash": row["hash"],
+        "name": uri if "://" in uri else os.path.basename(uri),
+        "stale": False,
+    }
+
+
+def _run_node(run: dict[str, Any]) -> dict[str, Any]:
+    notebook = run["notebook"] or run["kind"]
+    return {
+        "id": run["id"],
+        "type": "run",
+        "kind": run["kind"],
+        "status": run["status"],
+        "started": run["started"],
+        "notebook": run["notebook"],
+        "parameters": run["parameters"],
+        "label": f"{os.path.basename(notebook)} · {run['id'][:13]}",
+    }
+
+
+def build(
+    store: Store,
+    *,
+    notebook: str | None = None,
+    run: str | None = None,
+    artifact: str | None = None,
+    expand: str | None = None,
+    depth: int = 2,
+) -> dict[str, Any]:
+    """Runs of a notebook (newest ``MAX_RUNS``), one run, or the upstream of one artifact —
+    plus ``depth`` hops of the runs that wrote what they read."""
+    if sum(x is not None for x in (notebook, run, artifact)) != 1:
+        raise UsageError("Give exactly one of notebook, run or artifact.")
+    if not 0 <= depth <= 10:
+        raise UsageError("depth must be between 0 and 10.")
+    seeds: list[str]
+    root: dict[str, Any] | None = None
+    if notebook is not None:
+        seeds = queries.notebook_run_ids(store, notebook, limit=MAX_RUNS, exclude_kind="sweep")
+    elif run is not None:
+        seeds = [queries.resolve_run(store, run)]
+    elif artifact is not None:
+        root = artifacts.artifact(store, artifact)
+        if root is None:
+            raise ArtifactNotFoundError(f"No artifact {artifact} in this lineage database.")
+        writer = artifacts.latest_write(store, artifact)
+        seeds = [writer["run_id"]] if writer else []
+    runs: set[str] = set()
+    frontier = list(seeds)
+    edges: set[tuple[str, str, str]] = set()
+    nodes_by_id: dict[str, dict[str, Any]] = {}
+    for level in range(depth + 1):
+        new = [r for r in frontier if r not in runs]
+        if not new:
+            break
+        runs.update(new)
+        read_ids: list[str] = []
+        for r in lineage.run_accesses(store, new):
+            nodes_by_id.setdefault(r["id"], _artifact_node(r))
+            if r["role"] == "read":
+                edges.add((r["id"], r["run_id"], "read"))
+                read_ids.append(r["id"])
+            else:
+                edges.add((r["run_id"], r["id"], "wrote"))
+        frontier = lineage.writer_runs(store, sorted(set(read_ids))) if level < depth else []
+    if root is not None:
+        nodes_by_id.setdefault(root["id"], _artifact_node(root))
+    nodes: list[dict[str, Any]] = [_run_node(r) for r in queries.run_summaries(store, sorted(runs))]
+    if expand:
+        expand = queries.resolve_run(store, expand)
+        if expand in runs:
+            edges = _expand(store, expand, nodes, edges)
+    _mark_stale(store, nodes_by_id)
+    return {
+        "nodes": list(nodes_by_id.values()) + nodes,
+        "edges": [{"source": a, "target": b, "type": t} for a, b, t in sorted(edges)],
+    }
+
+
+def _expand(
+    store: Store, run_id: str, nodes: list[dict[str, Any]], edges: set[tuple[str, str, str]]
+) -> set[tuple[str, str, str]]:
+    """Replace a run's read/wrote edges by its cells' (one node per cell, latest execution)."""
+    cells: dict[str, dict[str, Any]] = {}
+    exec_to_cell: dict[str, str] = {}
+    for r in lineage.cells(store, run_id):
+        key = f"{run_id}:{r['cell_id'] or r['seq']}"
+        exec_to_cell[r["id"]] = key
+        runs_of_cell = cells.get(key, {}).get("executions", 0) + 1
+        cells[key] = {
+            "id": key,
+            "type": "execution",
+            "run_id": run_id,
+            "cell_id": r["cell_id"],
+            "execution_count": r["execution_count"],
+            "source": r["source"] or "",
+            "error": r["error_name"],
+            "executions": runs_of_cell,
+        }
+    kept = {e for e in edges if run_id not in (e[0], e[1])}
+    for r in lineage.cell_accesses(store, run_id):
+        cell = exec_to_cell[r["execution_id"]]
+        kept.add(
+            (r["artifact_id"], cell, "read")
+            if r["role"] == "read"
+            else (cell, r["artifact_id"], "wrote")
+        )
+    order = list(cells)
+    kept.update((a, b, "next") for a, b in itertools.pairwise(order))
+    kept.update((run_id, c, "contains") for c in order)
+    nodes.extend(cells.values())
+    return kept
+
+
+def _mark_stale(store: Store, nodes: dict[str, dict[str, Any]]) -> None:
+    """Outputs whose upstream input changed on disk since they were made."""
+    written = {a["path"] for a in nodes.values() if "://" not in a["path"]}
+    if not written or len(written) > MAX_STALE_CHECKS:
+        return
+    for item in stale(store, sorted(written)):
+        if item["stale"]:
+            for a in nodes.values():
+                if a["path"] == item["path"] and a["hash"] == item["hash"]:
+                    a["stale"] = True

@@ -1,0 +1,87 @@
+"""Artifacts (file and URL versions) and who wrote or read them.
+
+Only what is recorded: which version is on disk now is for the caller to find out (hashing
+files is not the store's job).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .db import Store
+
+_COLUMNS = "id, uri, hash, size, kind, first_seen"
+
+
+def artifact(store: Store, artifact_id: str) -> dict[str, Any] | None:
+    rows = store.query(f"SELECT {_COLUMNS} FROM artifacts WHERE id = ?", (artifact_id,))
+    return rows[0] if rows else None
+
+
+def versions(store: Store, uri: str) -> list[dict[str, Any]]:
+    """Every recorded version of one path or URL, newest first."""
+    return store.query(
+        f"SELECT {_COLUMNS} FROM artifacts WHERE uri = ? ORDER BY first_seen DESC, rowid DESC",
+        (uri,),
+    )
+
+
+def matching(store: Store, prefix: str) -> list[dict[str, Any]]:
+    """Artifacts whose id is ``prefix`` or whose content hash starts with it (at most two: one
+    is an answer, two say the prefix is ambiguous)."""
+    return store.query(
+        f"SELECT {_COLUMNS} FROM artifacts WHERE id = ? OR hash >= ? AND hash < ? LIMIT 2",
+        (prefix, "blake3:" + prefix, "blake3:" + prefix + "g"),
+    )
+
+
+def latest_write(store: Store, artifact_id: str) -> dict[str, Any] | None:
+    """The execution that last wrote this version: its id, run and position in the run."""
+    rows = store.query(
+        "SELECT e.id, e.run_id, e.seq FROM accesses ac JOIN executions e ON e.id = ac.execution_id"
+        " WHERE ac.artifact_id = ? AND ac.role = 'write' ORDER BY e.started DESC LIMIT 1",
+        (artifact_id,),
+    )
+    return rows[0] if rows else None
+
+
+def latest_writer(store: Store, uri: str) -> dict[str, Any] | None:
+    """The version of a path written last, and the execution that wrote it."""
+    row = store.conn.execute(
+        "SELECT a.id, a.uri, a.hash, e.id, e.run_id, e.seq FROM artifacts a"
+        " JOIN accesses ac ON ac.artifact_id = a.id AND ac.role = 'write'"
+        " JOIN executions e ON e.id = ac.execution_id"
+        " WHERE a.uri = ? ORDER BY e.started DESC LIMIT 1",
+        (uri,),
+    ).fetchone()
+    if not row:
+        return None
+    return {
+        "artifact": row[0],
+        "path": row[1],
+        "hash": row[2],
+        "execution": row[3],
+        "run": row[4],
+        "seq": row[5],
+    }
+
+
+def readers(store: Store, artifact_id: str) -> list[dict[str, Any]]:
+    """The executions that read this version: id, run and position, by run then position."""
+    return store.query(
+        "SELECT e.id, e.run_id, e.seq FROM accesses ac JOIN executions e"
+        " ON e.id = ac.execution_id WHERE ac.artifact_id = ? AND ac.role = 'read'"
+        " ORDER BY e.run_id, e.seq",
+        (artifact_id,),
+    )
+
+
+def written_files(store: Store) -> list[str]:
+    """Every local path (not URL) some execution wrote, sorted."""
+    return [
+        str(r[0])
+        for r in store.conn.execute(
+            "SELECT DISTINCT a.uri FROM artifacts a JOIN accesses ac ON ac.artifact_id = a.id"
+            " AND ac.role = 'write' WHERE a.uri NOT LIKE '%://%' ORDER BY a.uri"
+        )
+    ]

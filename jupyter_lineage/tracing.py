@@ -1,0 +1,75 @@
+"""``jupyter lineage trace``: which recorded artifact the user means, and its lineage.
+
+A path means the version on disk now when that version was recorded (else the latest recorded
+one, with a note saying so), so this is where files are hashed; the store only answers what was
+recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from .errors import ArtifactNotFoundError, UsageError
+from .hashing import hash_file
+from .store import Store, artifacts, lineage
+from .urls import clean_url
+
+
+def _is_url(target: str) -> bool:
+    return bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", target))
+
+
+def find_artifact(store: Store, target: str) -> tuple[dict[str, Any], str | None]:
+    """The artifact a user means: a path (its current version if recorded), a URL, an id or hash.
+
+    Returns the artifact row and a note when the version on disk is not the one shown.
+    """
+    url = _is_url(target)
+    uri = clean_url(target) if url else os.path.abspath(os.path.expanduser(target))
+    versions = artifacts.versions(store, uri)
+    if not versions:
+        lowered = target.lower().removeprefix("blake3:")
+        if re.fullmatch(r"[0-9a-f]{6,64}", lowered):
+            rows = artifacts.matching(store, lowered)
+            if len(rows) == 1:
+                return rows[0], None
+            if len(rows) > 1:
+                raise UsageError(f"'{target}' matches several artifacts: give more characters.")
+        raise ArtifactNotFoundError(
+            f"No recorded lineage for {target}. Only files read or written in a tracked notebook "
+            "(`%load_ext jupyter_lineage`) or a `jupyter lineage run` have lineage."
+        )
+    if not url and os.path.isfile(uri):
+        try:
+            current: str | None = hash_file(uri)[0]
+        except OSError:
+            current = None
+        for v in versions:
+            if v["hash"] == current:
+                return v, None
+        return versions[0], (
+            f"{target} has changed since it was last recorded; showing the latest recorded "
+            f"version ({versions[0]['hash'][:19]}…)."
+        )
+    if not url and not os.path.exists(uri):
+        return versions[0], f"{target} no longer exists; showing its latest recorded version."
+    return versions[0], None
+
+
+def trace(
+    store: Store, target: str, *, downstream: bool = False, depth: int | None = None
+) -> dict[str, Any]:
+    """The lineage of TARGET (see :func:`jupyter_lineage.store.lineage.trace`), with a note
+    when the version shown is not the one on disk."""
+    if depth is not None and depth < 0:
+        raise UsageError("--depth must be 0 or more.")
+    root, note = find_artifact(store, target)
+    graph = lineage.trace(store, root, downstream=downstream, depth=depth)
+    return {
+        "target": graph.pop("target"),
+        "direction": graph.pop("direction"),
+        "note": note,
+        **graph,
+    }
