@@ -7,9 +7,9 @@ import statistics
 import tempfile
 import uuid
 
+from jupyter_lineage.ids import artifact_id
 from jupyter_lineage.staleness import stale
 from jupyter_lineage.store import Store
-from jupyter_lineage.store.writes import artifact_id
 from jupyter_lineage.tracing import trace
 
 from .common import Result, stats, timed

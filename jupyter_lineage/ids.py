@@ -1,4 +1,5 @@
-"""Globally unique, time-sortable ids (UUIDv7, RFC 9562) so stores from many machines merge."""
+"""Ids that are the same in every store, so stores from many machines merge: time-sortable
+UUIDv7s (RFC 9562) for runs and executions, content-addressed ids for artifacts."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 import random
 import threading
 import time
+
+import blake3
 
 _lock = threading.Lock()
 _last_ms = 0
@@ -35,3 +38,8 @@ def uuid7() -> str:
     value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def artifact_id(uri: str, content_hash: str) -> str:
+    """Content-addressed: the same file version gets the same id in every store (merges)."""
+    return blake3.blake3(f"{uri}\0{content_hash}".encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -14,7 +14,7 @@ import click
 from ..errors import LineageError
 from . import compare, pipelines, queries  # noqa: F401  (each registers its commands on `cli`)
 from .base import cli
-from .pipelines import _expand_sweep_values
+from .pipelines import expand_sweep_values
 
 __all__ = ["cli", "main", "run"]
 
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     try:
         code = cli.main(
-            args=_expand_sweep_values(args), prog_name="jupyter lineage", standalone_mode=False
+            args=expand_sweep_values(args), prog_name="jupyter lineage", standalone_mode=False
         )
         if isinstance(code, int):  # click returns a command's Exit code in this mode
             return code

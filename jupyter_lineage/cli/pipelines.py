@@ -290,7 +290,7 @@ def merge_cmd(other: str, db: str | None, as_json: bool) -> None:
     console.print(f"merged {escape(other)}: {total} new records" + (f" ({parts})" if parts else ""))
 
 
-def _expand_sweep_values(argv: list[str]) -> list[str]:
+def expand_sweep_values(argv: list[str]) -> list[str]:
     """``sweep -p NAME V1 V2 V3`` -> ``-p NAME V1 -p NAME V2 -p NAME V3`` for click."""
     if "sweep" not in argv:
         return argv

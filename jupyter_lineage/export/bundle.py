@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..ids import artifact_id
 from ..store import Store, queries
 
 
@@ -31,6 +32,4 @@ def node_id(prefix: str, value: str) -> str:
 
 
 def artifact_key(f: dict[str, Any]) -> str:
-    from ..store.writes import artifact_id
-
     return artifact_id(f["path"], f["hash"])

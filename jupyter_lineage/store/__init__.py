@@ -1,4 +1,14 @@
-"""The SQLite lineage graph. Nothing outside this package reads or writes the database."""
+"""The SQLite lineage graph. Nothing outside this package reads or writes the database, and
+this package imports nothing above it (tests/test_house.py checks both).
+
+- ``db``: opening a store file, transactions; ``schema``: the migrations.
+- ``writes``: every write (called from capture/ and pipeline/ only).
+- ``queries``: runs as the tools show them (find, list, show, sources, counts);
+  ``details``: the parts of one run; ``filters``: ``runs --where``.
+- ``artifacts``: file versions and who wrote or read them; ``lineage``: walks of the graph
+  (trace, upstream reads, the run-to-run edges the sidebar draws).
+- ``merge``: snapshots of a store file and merging one into another.
+"""
 
 from .db import Store, default_db_path, open_store
 from .schema import SCHEMA_VERSION

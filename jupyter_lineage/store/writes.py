@@ -10,7 +10,7 @@ from typing import Any
 
 import blake3
 
-from ..ids import uuid7
+from ..ids import artifact_id, uuid7
 from .db import Store, now, process_identity
 
 
@@ -43,11 +43,6 @@ class ExecutionRecord:
 def text_hash(text: str | bytes) -> str:
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     return blake3.blake3(data).hexdigest()
-
-
-def artifact_id(uri: str, content_hash: str) -> str:
-    """Content-addressed: the same file version gets the same id in every store (merges)."""
-    return blake3.blake3(f"{uri}\0{content_hash}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def canonical_json(value: Any) -> str:
