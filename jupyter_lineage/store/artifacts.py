@@ -37,12 +37,12 @@ def matching(store: Store, prefix: str) -> list[dict[str, Any]]:
 
 def latest_write(store: Store, artifact_id: str) -> dict[str, Any] | None:
     """The execution that last wrote this version: its id, run and position in the run."""
-    rows = store.query(
+    row = store.conn.execute(
         "SELECT e.id, e.run_id, e.seq FROM accesses ac JOIN executions e ON e.id = ac.execution_id"
         " WHERE ac.artifact_id = ? AND ac.role = 'write' ORDER BY e.started DESC LIMIT 1",
         (artifact_id,),
-    )
-    return rows[0] if rows else None
+    ).fetchone()
+    return {"id": row[0], "run_id": row[1], "seq": row[2]} if row else None
 
 
 def latest_writer(store: Store, uri: str) -> dict[str, Any] | None:
