@@ -305,3 +305,63 @@ def test_no_parameters_cell_is_said_clearly(repo: Path, tmp_path: Path) -> None:
     nbformat.write(nb, str(repo / "plain.ipynb"))
     proc = lineage("run", "plain.ipynb", "-p", "x", "2", check=False, cwd=repo)
     assert proc.returncode == 2 and "no cell tagged 'parameters'" in proc.stderr
+
+
+def test_reproduce_verdict_comes_from_the_diff_engine(tmp_path: Path) -> None:
+    """What counts, in diff's sections: untracked files (git dirty) do not; another python
+    makes it equivalent; another metric or output makes it differ."""
+    from jupyter_lineage.diff import compare
+    from jupyter_lineage.pipeline.reproduce import judge
+    from jupyter_lineage.store import queries, writes
+
+    env = {"python": "3.11.7", "platform": "linux", "packages": {"pandas": "3.1.0"}}
+    git = {"commit": "a" * 40, "branch": "main", "dirty": False, "diff": "", "remote": None}
+
+    def run(
+        store: Store,
+        *,
+        python: str = "3.11.7",
+        dirty: bool = False,
+        auc: float = 0.8,
+        model: str = "blake3:aa",
+    ) -> dict[str, Any]:
+        run_id = writes.begin_run(
+            store,
+            kind="papermill",
+            parameters={"C": 0.5},
+            environment={**env, "python": python},
+            git={**git, "dirty": dirty},
+        )
+        writes.record_executions(
+            store,
+            [
+                writes.ExecutionRecord(
+                    run_id=run_id,
+                    seq=0,
+                    source="fit()",
+                    started=writes.now(),
+                    duration_ms=1.0,
+                    accesses=[
+                        writes.Access(str(tmp_path / "model.joblib"), model, "write", "model", 1)
+                    ],
+                )
+            ],
+        )
+        writes.log_metric(store, run_id, "auc", auc)
+        writes.end_run(store, run_id, "succeeded")
+        return queries.show_run(store, run_id)
+
+    with Store(tmp_path / "l.db") as store:
+        original = run(store)
+        same = run(store, dirty=True)  # the original's outputs are untracked files now
+        newer_python = run(store, python="3.12.1")
+        worse = run(store, auc=0.7, model="blake3:bb")
+    assert judge(compare(original, same), [], [], same) == ("identical", [])
+    verdict, lines = judge(compare(original, newer_python), [], [], newer_python)
+    assert (verdict, lines) == ("equivalent", [])
+    assert compare(original, newer_python)["environment"] == {
+        "python": {"a": "3.11.7", "b": "3.12.1"}
+    }
+    verdict, lines = judge(compare(original, worse), [], [], worse)
+    assert verdict == "differs"
+    assert lines == [f"output {tmp_path / 'model.joblib'} changed", "metric auc: 0.8 -> 0.7"]

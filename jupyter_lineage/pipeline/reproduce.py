@@ -87,13 +87,18 @@ def _compare_cells(
 # What a reproduction is judged on in git: the commit and the uncommitted changes to tracked
 # files. Branch, remote and untracked files (the outputs of the original run often are) do
 # not change what ran.
-_GIT_KEYS = ("commit", "diff")
+GIT_KEYS = ("commit", "diff")
 
 
-def _differences(
-    inputs: list[dict[str, Any]], cells: list[dict[str, Any]], diff: dict[str, Any]
-) -> list[str]:
-    """One line per difference that makes the verdict ``differs``."""
+def judge(
+    diff: dict[str, Any],
+    inputs: list[dict[str, Any]],
+    cells: list[dict[str, Any]],
+    reproduction: dict[str, Any],
+) -> tuple[str, list[str]]:
+    """The verdict on a reproduction and one line per difference behind it. ``diff`` compares
+    the original (``a``) with the reproduction (``b``); ``inputs`` and ``cells`` are the checks
+    only reproduce makes; ``reproduction`` is the new run as ``show`` returns it."""
     lines = [
         f"input {i['path']} is {i['status']}"
         for i in inputs
@@ -106,7 +111,14 @@ def _differences(
     lines += [f"output {o['path']} {o['status']}" for o in diff["outputs"]]
     lines += [f"cell {c['index']} printed something else" for c in cells]
     lines += [f"metric {n}: {v['a']} -> {v['b']}" for n, v in diff["metrics"].items()]
-    return lines
+    if reproduction["status"] != "succeeded":
+        err = reproduction.get("error") or {}
+        return "failed", [f"the reproduction failed: {err.get('name')}: {err.get('value')}", *lines]
+    if lines:
+        return "differs", lines
+    if diff["environment"] or any(k in diff["git"] for k in GIT_KEYS):
+        return "equivalent", lines
+    return "identical", lines
 
 
 def reproduce(
@@ -142,18 +154,7 @@ def reproduce(
             details.cell_outputs(store, original["id"]), details.cell_outputs(store, again["id"])
         )
     diff = compare(original, again)
-    git = {k: v for k, v in diff["git"].items() if k in _GIT_KEYS}
-    differences = _differences(inputs, cells, diff)
-    if again["status"] != "succeeded":
-        verdict = "failed"
-        err = again.get("error") or {}
-        differences.insert(0, f"the reproduction failed: {err.get('name')}: {err.get('value')}")
-    elif differences:
-        verdict = "differs"
-    elif diff["environment"] or git:
-        verdict = "equivalent"
-    else:
-        verdict = "identical"
+    verdict, differences = judge(diff, inputs, cells, again)
     return {
         "original": original["id"],
         "reproduction": result.run_id,
@@ -165,6 +166,6 @@ def reproduce(
         "cells": cells,
         "metrics": diff["metrics"],
         "environment": diff["environment"],
-        "git": git,
+        "git": {k: v for k, v in diff["git"].items() if k in GIT_KEYS},
         "output_notebook": result.output,
     }
