@@ -1,6 +1,6 @@
 """``jupyter lineage reproduce``: re-run a recorded pipeline run and say exactly what differs.
 
-The two runs are compared by :func:`jupyter_lineage.diff.diff_runs`, the engine behind
+The two runs are compared by :func:`jupyter_lineage.diff.compare`, the engine behind
 ``jupyter lineage diff``; only what ``diff`` cannot know is checked here: whether the inputs on
 disk are still the recorded versions, and what the cells printed.
 """
