@@ -212,10 +212,11 @@ def sweep(notebook: str, values: dict[str, list[Any]], **options: Any) -> dict[s
 
 def merge(other: str, *, db: str | None = None) -> dict[str, int]:
     """Merge another lineage database into this one (idempotent)."""
+    from .inputs import check_path
     from .store import default_db_path
     from .store.merge import merge_into
 
-    return merge_into(default_db_path(None, db), other)
+    return merge_into(default_db_path(None, db), check_path("OTHER", other))
 
 
 # -- comparison and export ----------------------------------------------------------------------

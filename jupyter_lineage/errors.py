@@ -32,6 +32,29 @@ class SchemaTooNewError(StoreError):
     code = "schema_too_new"
 
 
+class StoreBusyError(StoreError):
+    """Another process holds a lock on the store for longer than this reader may wait."""
+
+    code = "store_busy"
+
+
+class NotAStoreError(StoreError):
+    """A path that names something other than a lineage database (a folder, a device, an empty
+    or foreign file): never opened for writing, never given a schema."""
+
+    code = "not_a_store"
+
+
+class StoreUnwritableError(StoreError):
+    """The store cannot be written: its disk is full, or it (or its folder) is read-only."""
+
+    code = "store_unwritable"
+
+    def __init__(self, message: str, path: str | None = None, reason: str = "") -> None:
+        super().__init__(message, path)
+        self.reason = reason  # "disk_full" | "read_only" | ""
+
+
 class NotFoundError(LineageError):
     code = "not_found"
 
@@ -56,3 +79,21 @@ class UsageError(LineageError):
     """Bad input from the user: a malformed argument, value or file."""
 
     code = "bad_input"
+
+
+class OutsideRootError(LineageError):
+    """The REST API was asked for something outside the server root."""
+
+    code = "outside_root"
+
+
+class RequestTimeoutError(LineageError):
+    """A REST request took longer than the server allows."""
+
+    code = "timeout"
+
+
+class ServerBusyError(LineageError):
+    """Every REST worker is busy; the request was not started."""
+
+    code = "busy"

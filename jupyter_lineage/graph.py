@@ -16,8 +16,12 @@ from .errors import ArtifactNotFoundError, UsageError
 from .staleness import stale
 from .store import Store, artifacts, lineage, queries
 
-MAX_RUNS = 50
+MAX_RUNS = 50  # a notebook's newest runs drawn by default
 MAX_STALE_CHECKS = 300  # hashing more outputs than this would make the sidebar wait
+# What one graph may hold, however many hops and runs it reaches: a request's work is bounded,
+# and the answer says ``truncated`` when the bound cut it.
+MAX_GRAPH_RUNS = 200
+MAX_GRAPH_NODES = 5000
 
 
 def _artifact_node(row: dict[str, Any]) -> dict[str, Any]:
@@ -78,8 +82,11 @@ def build(
     frontier = list(seeds)
     edges: set[tuple[str, str, str]] = set()
     nodes_by_id: dict[str, dict[str, Any]] = {}
+    truncated = False
     for level in range(depth + 1):
-        new = [r for r in frontier if r not in runs]
+        new = list(dict.fromkeys(r for r in frontier if r not in runs))
+        if len(runs) + len(new) > MAX_GRAPH_RUNS:
+            new, truncated = new[: MAX_GRAPH_RUNS - len(runs)], True
         if not new:
             break
         runs.update(new)
@@ -100,9 +107,16 @@ def build(
         if expand in runs:
             edges = _expand(store, expand, nodes, edges)
     _mark_stale(store, nodes_by_id)
+    shown = nodes + list(nodes_by_id.values())
+    if len(shown) > MAX_GRAPH_NODES:  # runs and cells first, then as many files as fit
+        shown, truncated = shown[:MAX_GRAPH_NODES], True
+        kept = {n["id"] for n in shown}
+        edges = {e for e in edges if e[0] in kept and e[1] in kept}
     return {
-        "nodes": list(nodes_by_id.values()) + nodes,
+        "nodes": [n for n in shown if n["type"] == "artifact"]
+        + [n for n in shown if n["type"] != "artifact"],
         "edges": [{"source": a, "target": b, "type": t} for a, b, t in sorted(edges)],
+        "truncated": truncated,
     }
 
 

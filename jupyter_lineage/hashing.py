@@ -1,18 +1,28 @@
 """Content hashes of files: BLAKE3, memory-mapped and multi-threaded for big files.
 
 A file is identified for the cache by (path, size, mtime_ns, inode): an unchanged file costs a
-``stat``, never a second read.
+``stat``, never a second read. Only regular files are ever read: a FIFO, a device or a socket
+recorded under a path that once was a file is refused without blocking (opened non-blocking,
+checked on the open descriptor, so nothing can swap the file in between).
 """
 
 from __future__ import annotations
 
+import errno
+import mmap
 import os
+import stat
 
 import blake3
 
 PREFIX = "blake3:"
 _MMAP_FROM = 4 * 1024 * 1024
 _CHUNK = 1024 * 1024
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
+
+
+class NotRegularFileError(OSError):
+    """The path names a FIFO, device, socket or folder: there is no content to hash."""
 
 
 def stat_key(st: os.stat_result) -> tuple[int, int, int]:
@@ -23,22 +33,45 @@ def hash_bytes(data: bytes) -> str:
     return PREFIX + blake3.blake3(data).hexdigest()
 
 
+def open_regular(path: str) -> tuple[int, os.stat_result]:
+    """An fd of ``path`` opened for reading, only if it is a regular file (never blocks)."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFileError(errno.EINVAL, "not a regular file", path)
+        # O_NONBLOCK changes nothing for a regular file's reads: left as it is.
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
+def _hash_fd(fd: int, size: int) -> str:
+    if size >= _MMAP_FROM:
+        hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
+            hasher.update(mapped)
+        return PREFIX + hasher.hexdigest()
+    hasher = blake3.blake3()
+    while chunk := os.read(fd, _CHUNK):
+        hasher.update(chunk)
+    return PREFIX + hasher.hexdigest()
+
+
 def hash_file(path: str) -> tuple[str, os.stat_result]:
     """Hash a file; retried when it changes underneath us, so the hash matches one real version.
 
-    Raises OSError when the file cannot be read (deleted, no permission).
+    Raises OSError when the file cannot be read (deleted, no permission) and
+    :class:`NotRegularFileError` when it is not a regular file.
     """
     for _ in range(3):
-        before = os.stat(path)
-        if before.st_size >= _MMAP_FROM:
-            hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
-            hasher.update_mmap(path)
-        else:
-            hasher = blake3.blake3()
-            with open(path, "rb", buffering=0) as f:
-                while chunk := f.read(_CHUNK):
-                    hasher.update(chunk)
-        after = os.stat(path)
+        fd, before = open_regular(path)
+        try:
+            digest = _hash_fd(fd, before.st_size)
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
         if stat_key(before) == stat_key(after):
-            return PREFIX + hasher.hexdigest(), after
+            return digest, after
     raise OSError(f"{path} kept changing while it was hashed")

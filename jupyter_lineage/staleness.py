@@ -8,6 +8,7 @@ its cost does not grow with the size of the store.
 from __future__ import annotations
 
 import os
+import stat
 from typing import Any
 
 from .hashing import hash_file, stat_key
@@ -20,13 +21,20 @@ class _Disk:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.memo: dict[str, str | None] = {}
+        self.special: set[str] = set()  # paths that are there, but not as a regular file
 
     def hash(self, path: str) -> str | None:
+        """The current hash, or None when the path is gone or is no longer a regular file
+        (a FIFO there is never opened: reading it would block)."""
         if path in self.memo:
             return self.memo[path]
         digest: str | None = None
         try:
             st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode):
+                self.special.add(path)
+                self.memo[path] = None
+                return None
             digest = writes.cached_hash(self.store, path, *stat_key(st)) or hash_file(path)[0]
         except OSError:
             digest = None
@@ -84,7 +92,11 @@ def stale(store: Store, paths: list[str] | None = None) -> list[dict[str, Any]]:
             )
             continue
         current = disk.hash(uri)
-        state = "ok" if current == out["hash"] else "missing" if current is None else "modified"
+        if current == out["hash"]:
+            state = "ok"
+        else:
+            gone = current is None and uri not in disk.special
+            state = "missing" if gone else "modified"
         changed = []
         for item in _upstream_inputs(store, out["run"], out["seq"]):
             if "://" in item["path"]:
@@ -96,7 +108,11 @@ def stale(store: Store, paths: list[str] | None = None) -> list[dict[str, Any]]:
                         "path": item["path"],
                         "recorded_hash": item["recorded_hash"],
                         "current_hash": now,
-                        "reason": "missing" if now is None else "changed",
+                        "reason": (
+                            "missing"
+                            if now is None and item["path"] not in disk.special
+                            else "changed"
+                        ),
                         "read_by": item["read_by"],
                         "depth": item["depth"],
                     }

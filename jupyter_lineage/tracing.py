@@ -13,6 +13,7 @@ from typing import Any
 
 from .errors import ArtifactNotFoundError, UsageError
 from .hashing import hash_file
+from .inputs import check_path, whole_number
 from .store import Store, artifacts, lineage
 from .urls import clean_url
 
@@ -27,7 +28,11 @@ def find_artifact(store: Store, target: str) -> tuple[dict[str, Any], str | None
     Returns the artifact row and a note when the version on disk is not the one shown.
     """
     url = _is_url(target)
-    uri = clean_url(target) if url else os.path.abspath(os.path.expanduser(target))
+    uri = (
+        clean_url(target)
+        if url
+        else os.path.abspath(os.path.expanduser(check_path("TARGET", target)))
+    )
     versions = artifacts.versions(store, uri)
     if not versions:
         lowered = target.lower().removeprefix("blake3:")
@@ -63,8 +68,8 @@ def trace(
 ) -> dict[str, Any]:
     """The lineage of TARGET (see :func:`jupyter_lineage.store.lineage.trace`), with a note
     when the version shown is not the one on disk."""
-    if depth is not None and depth < 0:
-        raise UsageError("--depth must be 0 or more.")
+    if depth is not None:
+        depth = whole_number("--depth", depth)
     root, note = find_artifact(store, target)
     graph = lineage.trace(store, root, downstream=downstream, depth=depth)
     return {

@@ -1,30 +1,66 @@
 """URLs as artifacts: credentials never reach the database. A leaf module: capture, the store's
-callers and the pipelines all clean URLs the same way."""
+callers and the pipelines all clean URLs the same way.
+
+:func:`clean_url` drops ``user:password@`` and redacts the values of parameters named like
+credentials — in the query, the fragment (``#access_token=…``) and ``;name=value`` path
+parameters. Names are matched case-insensitively; :func:`scrub_text` cleans every URL in a text.
+"""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-_SECRET_PARAM = re.compile(
-    r"(token|secret|passw|pwd|key|sig|signature|credential|auth|session|sas|x-amz-)", re.I
+REDACTED = "REDACTED"
+# Parameter and variable names that hold credentials (matched anywhere in the name).
+SECRET_NAME = re.compile(
+    r"token|secret|passw|pwd|key|sig|credential|auth|session|sess_|sessid|sas|jwt|bearer"
+    r"|cookie|otp|private|x-amz-|x-goog-|cert|salt|nonce|hmac",
+    re.I,
 )
+# ...and short names that do so only as a whole (OAuth's ``code``, ``sid``).
+_SECRET_EXACT = {"code", "sid", "pin", "pass", "pw"}
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(SECRET_NAME.search(name)) or name.strip().lower() in _SECRET_EXACT
+
+
+def _clean_pairs(text: str) -> str:
+    """``a=1&token=x`` with the credential values redacted; other text as it is."""
+    if "=" not in text:
+        return text
+    pairs = parse_qsl(text, keep_blank_values=True)
+    if not pairs:
+        return text
+    return urlencode([(k, REDACTED if is_secret_name(k) else v) for k, v in pairs], safe="/:")
+
+
+def _clean_fragment(fragment: str) -> str:
+    """``#access_token=…&state=…`` (OAuth's implicit flow) or ``#/route?token=…``."""
+    head, sep, tail = fragment.partition("?")
+    if sep:
+        return f"{head}?{_clean_pairs(tail)}"
+    return _clean_pairs(fragment) if "=" in head else fragment
+
+
+_PATH_PARAM = re.compile(r";([^;=/?#]*)=([^;/?#]*)")
 
 
 def clean_url(url: str) -> str:
-    """Drop user:password@ and the values of query parameters that look like credentials."""
+    """Drop user:password@ and the values of parameters that look like credentials."""
     try:
         parts = urlsplit(url)
     except ValueError:
-        return re.sub(r"//[^/@]*@", "//", url)
+        return re.sub(r"//[^/@]*@", "//", url.split("#", 1)[0])
     netloc = parts.netloc.rsplit("@", 1)[-1]
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [(k, "REDACTED" if _SECRET_PARAM.search(k) else v) for k, v in pairs], safe="/:"
-        )
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path, query, parts.fragment))
+    path = _PATH_PARAM.sub(
+        lambda m: f";{m.group(1)}={REDACTED if is_secret_name(m.group(1)) else m.group(2)}",
+        parts.path,
+    )
+    query = _clean_pairs(parts.query) if parts.query else ""
+    fragment = _clean_fragment(parts.fragment) if parts.fragment else ""
+    return urlunsplit((parts.scheme.lower(), netloc, path, query, fragment))
 
 
 def clean_remote(remote: str) -> str:

@@ -25,10 +25,51 @@ from jupyter_lineage.urls import clean_remote, clean_url, scrub_text
             "https://host.example/a.csv?api_key=REDACTED&access_token=REDACTED&sig=REDACTED",
         ),
         ("HTTP://host.example:8080/x", "http://host.example:8080/x"),
+        (
+            "https://h.example/f.csv#access_token=t&token_type=bearer&expires_in=3600",
+            "https://h.example/f.csv#access_token=REDACTED&token_type=REDACTED&expires_in=3600",
+        ),
+        ("https://h.example/doc.html#section-2", "https://h.example/doc.html#section-2"),
+        (
+            "https://h.example/app#/cb?id_token=a&page=2",
+            "https://h.example/app#/cb?id_token=REDACTED&page=2",
+        ),
+        (
+            "https://h.example/x?JWT=1&Refresh_Token=2&CLIENT_SECRET=3&session=4&auth=5"
+            "&credentials=6&passwd=7&code=8&limit=9",
+            "https://h.example/x?JWT=REDACTED&Refresh_Token=REDACTED&CLIENT_SECRET=REDACTED"
+            "&session=REDACTED&auth=REDACTED&credentials=REDACTED&passwd=REDACTED&code=REDACTED"
+            "&limit=9",
+        ),
+        (
+            "https://h.example/app;jsessionid=abc/x.csv?a=1",
+            "https://h.example/app;jsessionid=REDACTED/x.csv?a=1",
+        ),
     ],
 )
 def test_clean_url(url: str, clean: str) -> None:
     assert clean_url(url) == clean
+
+
+def test_redact_hides_urls_and_environment_values() -> None:
+    from jupyter_lineage.secrets import redact
+
+    environ = {
+        "GITHUB_TOKEN": "ghp_abc",  # named like a secret: hidden however short (from 4)
+        "SOME_SETTING": "quite-long-value-42",  # any value of 8+ characters
+        "PATH": "/usr/bin:/bin",  # holds no secret
+        "FEATURE": "on",
+        "EDITOR": "vim",  # too short to hide safely
+        "ESCAPED": "C:\\keys\\secret-1",  # shown escaped by print(os.environ)
+    }
+    text = f"environ({environ!r}) for url: https://h.example/x?api_key=k1"
+    out = redact(text, environ)
+    assert "ghp_abc" not in out and "[redacted $GITHUB_TOKEN]" in out
+    assert "quite-long-value-42" not in out and "[redacted $SOME_SETTING]" in out
+    assert "secret-1" not in out and "[redacted $ESCAPED]" in out
+    assert "'/usr/bin:/bin'" in out and "'vim'" in out
+    assert "api_key=REDACTED" in out
+    assert redact("nothing to hide", environ) == "nothing to hide"
 
 
 def test_scrub_text_cleans_urls_in_code() -> None:

@@ -78,7 +78,18 @@ SQL_TEXT = re.compile(
 )
 SQL_CALLS = {"execute", "executemany", "executescript", "query"}
 # What store/ may import from the package: itself and the leaf modules below it.
-STORE_MAY_IMPORT = {"jupyter_lineage.store", "jupyter_lineage.errors", "jupyter_lineage.ids"}
+# The leaves: errors and ids; inputs (checks on user values), faults (why a write failed),
+# private (owner-only folders), secrets and urls (redaction) — none imports the package.
+STORE_MAY_IMPORT = {
+    "jupyter_lineage.store",
+    "jupyter_lineage.errors",
+    "jupyter_lineage.ids",
+    "jupyter_lineage.inputs",
+    "jupyter_lineage.faults",
+    "jupyter_lineage.private",
+    "jupyter_lineage.secrets",
+    "jupyter_lineage.urls",
+}
 
 
 def sql_outside_store(source: str) -> list[str]:

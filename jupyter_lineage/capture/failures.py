@@ -5,27 +5,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import SchemaTooNewError
+from ..errors import SchemaTooNewError, StoreUnwritableError
+from ..faults import diagnose, is_write_failure
 
 
 def describe_failure(exc: BaseException, db_path: Path) -> tuple[str, str]:
     text = str(exc)
     if isinstance(exc, SchemaTooNewError):
         kind, msg = "schema", text
-    elif "readonly" in text or "read-only" in text or "Permission denied" in text:
-        kind = "readonly"
-        msg = (
-            f"the lineage database {db_path} is read-only, so lineage is kept in "
-            "memory for now. Make it writable (or set $JUPYTER_LINEAGE_DB) and it is "
-            "written on the next cell."
-        )
-    elif any(t in text for t in ("full", "File too large", "No space", "disk I/O error")):
-        kind = "disk_full"
-        msg = (
-            f"writing to the disk holding {db_path} failed ({text}: is it full?), so "
-            "lineage is kept in memory for now. Free some space and it is written on the "
-            "next cell."
-        )
+    elif isinstance(exc, StoreUnwritableError) or is_write_failure(exc):
+        # The filesystem says which it is: read-only (file, folder or mount) or full.
+        reason, what = diagnose(db_path, exc.__cause__ or exc)
+        if reason == "read_only":
+            kind = "readonly"
+            msg = (
+                f"{what}, so lineage is kept in memory for now. Make it writable (or set "
+                "$JUPYTER_LINEAGE_DB) and it is written on the next cell."
+            )
+        elif reason == "disk_full":
+            kind = "disk_full"
+            msg = (
+                f"{what}, so lineage is kept in memory for now. Free some space and it is "
+                "written on the next cell."
+            )
+        else:
+            kind = "store"
+            msg = f"{what}, so lineage is kept in memory for now; it is retried on the next cell."
     elif "not a database" in text or "malformed" in text or "not a readable" in text:
         kind = "corrupt"
         msg = (

@@ -52,6 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
+    except OSError as exc:  # the filesystem said no (a path, a permission, a full disk)
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(
+            f"error: {exc.strerror or exc}{where}. Check the path, its permissions and the "
+            "free space, then try again.",
+            err=True,
+        )
+        return 2
     except Exception as exc:  # a bug of ours: still one line, the traceback on request
         if os.environ.get("JUPYTER_LINEAGE_DEBUG"):
             raise

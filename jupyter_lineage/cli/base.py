@@ -16,6 +16,9 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from ..errors import UsageError
+from ..inputs import SQLITE_INT_MAX, whole_number
+
 console = Console(highlight=False, soft_wrap=False)
 if not console.is_terminal:
     console.width = max(console.width, 160)  # pipes and CI logs: do not squeeze tables to 80
@@ -25,6 +28,23 @@ STATUS_STYLE = {
     "running": "yellow",
     "interrupted": "magenta",
 }
+
+
+class WholeNumber(click.ParamType):
+    """An integer option checked where it enters: a 30-digit ``--limit`` is a usage error,
+    not an OverflowError from SQLite."""
+
+    name = "integer"
+
+    def __init__(self, low: int = 0, high: int = SQLITE_INT_MAX) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        label = f"--{param.name}" if param is not None and param.name else "value"
+        try:
+            return whole_number(label, value, self.low, self.high)
+        except UsageError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 def db_option(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from .. import api
 from .base import (
+    WholeNumber,
     brief,
     cli,
     console,
@@ -178,7 +179,7 @@ def reproduce_cmd(
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=WholeNumber(1, 256),
     default=None,
     help="Local worker processes (default: the CPU count).",
 )

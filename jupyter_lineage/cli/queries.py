@@ -12,6 +12,7 @@ from rich.tree import Tree
 
 from .. import api
 from .base import (
+    WholeNumber,
     brief,
     cli,
     console,
@@ -28,7 +29,7 @@ from .base import (
 
 @cli.command("runs")
 @click.option("--notebook", help="Only runs of this notebook.")
-@click.option("--limit", type=click.IntRange(min=0), default=None, help="At most this many runs.")
+@click.option("--limit", type=WholeNumber(), default=None, help="At most this many runs.")
 @click.option(
     "--where",
     "where",
@@ -235,7 +236,7 @@ def _trace_tree(data: dict[str, Any]) -> Tree:
 @click.option("--downstream", is_flag=True, help="What was made from TARGET, not what made it.")
 @click.option(
     "--depth",
-    type=click.IntRange(min=0),
+    type=WholeNumber(),
     default=None,
     help="At most this many artifact-to-artifact hops.",
 )

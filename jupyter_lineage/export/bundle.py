@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..ids import artifact_id
+from ..secrets import redact
 from ..store import Store, queries
+from ..urls import clean_remote, clean_url, scrub_text
 
 
 @dataclass
@@ -24,7 +26,38 @@ class Bundle:
 def collect(store: Store, runs: list[str] | None = None) -> Bundle:
     """``runs`` are references (ids, prefixes, @last~N); None means every run in the store."""
     ids = queries.run_ids(store) if runs is None else [queries.resolve_run(store, r) for r in runs]
-    return Bundle(runs=[queries.show_run(store, i) for i in ids])
+    return Bundle(runs=[_sanitized(queries.show_run(store, i)) for i in ids])
+
+
+def _file(f: dict[str, Any]) -> dict[str, Any]:
+    return {**f, "path": clean_url(f["path"])} if "://" in (f.get("path") or "") else f
+
+
+def _error(error: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not error or not error.get("value"):
+        return error
+    return {**error, "value": redact(str(error["value"]))}
+
+
+def _sanitized(run: dict[str, Any]) -> dict[str, Any]:
+    """What leaves the machine (``emit`` sends it to a backend) carries no credential, even
+    from a store written before the secret rules were what they are now."""
+    out = {**run, "error": _error(run.get("error"))}
+    out["files_read"] = [_file(f) for f in run["files_read"]]
+    out["files_written"] = [_file(f) for f in run["files_written"]]
+    out["executions"] = [
+        {
+            **e,
+            "source": scrub_text(e["source"]),
+            "error": _error(e.get("error")),
+            "reads": [_file(f) for f in e["reads"]],
+            "writes": [_file(f) for f in e["writes"]],
+        }
+        for e in run["executions"]
+    ]
+    if run.get("git") and run["git"].get("remote"):
+        out["git"] = {**run["git"], "remote": clean_remote(run["git"]["remote"])}
+    return out
 
 
 def node_id(prefix: str, value: str) -> str:

@@ -11,6 +11,7 @@ import nbformat
 import yaml
 
 from ..errors import UsageError
+from ..inputs import check_path
 
 
 def resolve_type(value: str) -> Any:
@@ -36,9 +37,13 @@ def collect(
     params: dict[str, Any] = {}
     for path in yaml_files:
         try:
-            text = Path(path).read_text()
+            text = Path(check_path("--parameters-file", path)).read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"Cannot read the parameters file {path}: {exc.strerror}.") from None
+        except UnicodeDecodeError:
+            raise UsageError(
+                f"The parameters file {path} is not text (UTF-8); give a YAML file of NAME: VALUE."
+            ) from None
         params.update(_yaml_mapping(text, f"the parameters file {path}"))
     for text in yaml_texts:
         params.update(_yaml_mapping(text, "-y"))
@@ -60,7 +65,7 @@ def _yaml_mapping(text: str, where: str) -> dict[str, Any]:
 
 
 def load_notebook(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
-    p = Path(path)
+    p = Path(check_path("the notebook", path))
     if not p.exists():
         raise UsageError(f"Notebook {path} does not exist.")
     if not p.is_file():
@@ -78,13 +83,50 @@ def parameters_cell(nb: nbformat.NotebookNode) -> int | None:
     return None
 
 
-def declared_parameters(path: str) -> dict[str, Any]:
-    import papermill
+def kernel_name(nb: nbformat.NotebookNode) -> str | None:
+    """The notebook's kernel, when its metadata names one (it may be missing or malformed)."""
+    spec = nb.metadata.get("kernelspec")
+    name = spec.get("name") if isinstance(spec, dict) else None
+    return name if isinstance(name, str) and name else None
 
-    return dict(papermill.inspect_notebook(path))
+
+def declared_parameters(
+    nb: nbformat.NotebookNode, kernel: str | None = None, language: str | None = None
+) -> dict[str, Any]:
+    """What the parameters cell defines, read by papermill's translator for the kernel's
+    language (given, so a notebook without kernel metadata still works with --kernel)."""
+    from papermill.exceptions import PapermillException
+    from papermill.translators import papermill_translators
+
+    index = parameters_cell(nb)
+    if index is None:
+        return {}
+    kernel = kernel or kernel_name(nb) or "python3"
+    if language is None:
+        info = nb.metadata.get("language_info")
+        language = info.get("name") if isinstance(info, dict) else None
+    try:
+        translator = papermill_translators.find_translator(kernel, language or "python")
+    except PapermillException:
+        raise UsageError(
+            f"papermill cannot pass parameters to a notebook of kernel '{kernel}' (language "
+            f"'{language}'); run it without -p, or with --kernel of a supported language."
+        ) from None
+    try:
+        found = translator.inspect(nb.cells[index])
+    except NotImplementedError:
+        return {}
+    return {p.name: p for p in found}
 
 
-def validate(path: str, nb: nbformat.NotebookNode, params: dict[str, Any]) -> None:
+def validate(
+    path: str,
+    nb: nbformat.NotebookNode,
+    params: dict[str, Any],
+    *,
+    kernel_name: str | None = None,
+    language: str | None = None,
+) -> None:
     """Refuse parameters the notebook cannot take, instead of papermill's easy-to-miss warning."""
     for name in params:
         if not str(name).isidentifier():
@@ -97,7 +139,7 @@ def validate(path: str, nb: nbformat.NotebookNode, params: dict[str, Any]) -> No
             f"{path} has no cell tagged 'parameters', so {names} cannot be injected. Tag the cell "
             "that sets the defaults with 'parameters' (JupyterLab: Property Inspector > Cell Tags)."
         )
-    known = declared_parameters(path)
+    known = declared_parameters(nb, kernel_name, language)
     unknown = [n for n in params if n not in known]
     if unknown:
         defined = ", ".join(known) or "nothing"

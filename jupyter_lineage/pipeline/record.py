@@ -13,6 +13,7 @@ import nbformat
 
 from ..hashing import hash_file
 from ..ids import uuid7
+from ..secrets import redact
 from ..store import Store, queries, writes
 from ..urls import scrub_text
 
@@ -66,7 +67,8 @@ def _text_outputs(cell: nbformat.NotebookNode) -> list[str]:
                 texts.append(str(data["text/plain"]))
         elif kind == "error":
             texts.append(f"{out.get('ename')}: {out.get('evalue')}")
-    return [scrub_text(t)[:MAX_OUTPUT_TEXT] for t in texts]
+    # what the notebook printed, as kept in the store: URLs cleaned, environment values hidden
+    return [redact(t)[:MAX_OUTPUT_TEXT] for t in texts]
 
 
 def cell_outputs(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:

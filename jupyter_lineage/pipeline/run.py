@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import LineageError, UsageError
+from ..inputs import check_path
+from ..private import private_dir, private_file
 from ..store import default_db_path, open_store, queries
 from . import params as params_mod
 from . import record
@@ -53,11 +56,13 @@ def run_notebook(
     path = str(notebook)
     parameters = dict(parameters or {})
     nb = params_mod.load_notebook(path)
-    params_mod.validate(path, nb, parameters)
-    if cwd is not None and not Path(cwd).is_dir():
+    if cwd is not None and not Path(check_path("--cwd", cwd)).is_dir():
         raise UsageError(f"--cwd {cwd} is not a folder.")
-    kernel_name = kernel or nb.metadata.get("kernelspec", {}).get("name") or "python3"
-    _check_kernel(kernel_name)
+    if output:
+        check_path("--output", output)
+    kernel_name = kernel or params_mod.kernel_name(nb) or "python3"
+    language = _check_kernel(kernel_name)
+    params_mod.validate(path, nb, parameters, kernel_name=kernel_name, language=language)
     recorded_as = os.path.abspath(lineage_notebook or path)
     plan = record.RunPlan(
         notebook=recorded_as,
@@ -69,10 +74,25 @@ def run_notebook(
     out = Path(output) if output else default_output(plan.db, plan.run_id)
     if output and out.is_dir():
         raise UsageError(f"--output {output} is a folder; give a notebook file name.")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if output and out.exists() and not out.is_file():
+        raise UsageError(f"--output {output} is not a regular file; give a notebook file name.")
     with open(path, encoding="utf-8") as f:
         snapshot = f.read()
-    record.begin(plan, snapshot, os.path.abspath(cwd) if cwd else os.path.dirname(recorded_as))
+    placeholder = None
+    if out.absolute().is_relative_to(plan.db.parent) or ".lineage" in out.absolute().parts:
+        # under .lineage/: it holds every output of the notebook, so it is the owner's only
+        private_dir(out.parent)
+        if not out.exists():
+            placeholder = private_file(out)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        record.begin(plan, snapshot, os.path.abspath(cwd) if cwd else os.path.dirname(recorded_as))
+    except BaseException:
+        if placeholder is not None:  # nothing ran: leave nothing behind
+            with contextlib.suppress(OSError):
+                placeholder.unlink()
+        raise
     error: str | None = None
     try:
         papermill.execute_notebook(
@@ -81,6 +101,7 @@ def run_notebook(
             parameters=parameters or None,
             engine_name="lineage",
             kernel_name=kernel_name,
+            language=language,
             cwd=cwd or os.path.dirname(os.path.abspath(path)),
             progress_bar=progress,
             log_output=log_output,
@@ -101,11 +122,12 @@ def run_notebook(
     )
 
 
-def _check_kernel(name: str) -> None:
+def _check_kernel(name: str) -> str:
+    """The kernel's language (papermill needs it when the notebook does not say)."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
-        KernelSpecManager().get_kernel_spec(name)
+        return str(KernelSpecManager().get_kernel_spec(name).language or "python")
     except NoSuchKernel:
         names = ", ".join(sorted(KernelSpecManager().find_kernel_specs())) or "none"
         raise UsageError(

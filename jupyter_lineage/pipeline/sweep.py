@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..private import private_dir, write_private
 from ..store import Store, default_db_path, details, writes
 from ..store.merge import merge, snapshot_to
 from . import params as params_mod
@@ -148,7 +149,7 @@ def sweep(
     if workers is not None and workers < 1:
         raise UsageError("--workers must be 1 or more.")
     nb = params_mod.load_notebook(notebook)
-    params_mod.validate(notebook, nb, dict.fromkeys(values))
+    params_mod.validate(notebook, nb, dict.fromkeys(values), kernel_name=kernel)
     points = grid(values)
     client = connect_dask(scheduler) if scheduler else None
     recorded_as = os.path.abspath(notebook)
@@ -157,8 +158,7 @@ def sweep(
         parent_id = writes.begin_run(
             main, kind="sweep", notebook=recorded_as, parameters=values, cwd=cwd or os.getcwd()
         )
-    output_dir = db_path.parent / "runs" / parent_id
-    output_dir.mkdir(parents=True, exist_ok=True)
+    output_dir = private_dir(db_path.parent / "runs" / parent_id)
     if on_start:
         on_start(len(points))  # validation passed: from here on, progress is worth showing
     text = Path(notebook).read_text(encoding="utf-8")
@@ -183,7 +183,7 @@ def sweep(
                 _merge_bytes(main, result.pop("store"))
                 executed = result.pop("notebook")
                 if executed and not Path(result["output"]).exists():  # ran on another machine
-                    Path(result["output"]).write_bytes(executed)
+                    write_private(result["output"], executed)
                 rid = result["run_id"]
                 result["metrics"] = details.run_metrics(main, rid) if rid else {}
                 results.append(result)

@@ -1,10 +1,13 @@
-"""Thin handlers: parse and check the request, call the Python API's store functions, answer
-JSON. Reads only; every error is JSON ``{code, message}``."""
+"""Thin handlers: read the request's arguments, do the store work off the IOLoop (bounded in
+time and in size), answer JSON. Reads only; every error is JSON ``{code, message}``, a 4xx for
+anything a request can cause, a 500 only for a bug of ours."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import tornado.web
@@ -16,144 +19,201 @@ from .. import graph, staleness
 from ..errors import (
     AmbiguousRunError,
     LineageError,
+    NotAStoreError,
     NotFoundError,
+    OutsideRootError,
+    RequestTimeoutError,
+    SchemaTooNewError,
+    ServerBusyError,
+    StoreError,
     StoreMissingError,
     UsageError,
 )
-from ..store import Store, default_db_path, queries
+from ..inputs import whole_number
+from ..store import Store, queries
+from ..store.scope import run_notebooks, written_paths
+from .blocking import TIMEOUT_SECONDS, WORKERS, Pool
+from .confine import Scope
 
-STATUS = {NotFoundError: 404, StoreMissingError: 404, UsageError: 400, AmbiguousRunError: 400}
+# Most specific first.
+STATUS: list[tuple[type[LineageError], int]] = [
+    (NotFoundError, 404),
+    (StoreMissingError, 404),
+    (OutsideRootError, 403),
+    (RequestTimeoutError, 504),
+    (ServerBusyError, 503),
+    (SchemaTooNewError, 409),
+    (NotAStoreError, 422),
+    (StoreError, 503),  # busy, unreadable: the store's state, not the request's fault
+    (UsageError, 400),
+    (AmbiguousRunError, 400),
+    (LineageError, 400),
+]
+MAX_PAGE = 1000  # runs per page
+MAX_DEPTH = 10  # graph hops
+MAX_STATUS = 500  # outputs checked by one status request
 
 
 class LineageHandler(APIHandler):
-    """Base: the store for the request, and errors as JSON."""
+    """Base: the request's scope and store, the pool, and errors as JSON."""
 
     @property
-    def root_dir(self) -> str:
-        return os.path.abspath(os.path.expanduser(self.settings.get("server_root_dir", ".")))
+    def scope(self) -> Scope:
+        return Scope(self.settings.get("server_root_dir", "."), self.settings.get("lineage_db"))
 
-    def _confined(self, name: str) -> str | None:
-        """A path from the request, resolved inside the server root — never outside it."""
-        raw = self.get_query_argument(name, None)
-        if raw is None or raw == "":
-            return None
-        if "\x00" in raw or os.path.isabs(raw):
-            raise UsageError(f"{name} must be a path relative to the server root.")
-        full = os.path.normpath(os.path.join(self.root_dir, raw))
-        if full != self.root_dir and not full.startswith(self.root_dir + os.sep):
-            raise UsageError(f"{name} must be inside the server root.")
-        return full
+    @property
+    def pool(self) -> Pool:
+        return self.settings["lineage_pool"]  # type: ignore[no-any-return]
 
-    def notebook_path(self) -> str | None:
-        """The notebook's Jupyter path (relative to the server root) as an absolute path."""
-        return self._confined("notebook")
+    def arg(self, name: str) -> str | None:
+        return self.get_query_argument(name, None)
 
-    def store(self, notebook: str | None) -> Store:
+    def int_arg(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.arg(name)
+        return default if raw is None else whole_number(name, raw, low, high)
+
+    def open_store(self, scope: Scope, notebook: str | None, db_arg: str | None) -> Store:
         """``db=`` (the sidebar's store-path setting, inside the root) > server config and
-        ``$JUPYTER_LINEAGE_DB`` > the notebook's own ``.lineage/lineage.db``."""
-        chosen = self._confined("db") or self.settings.get("lineage_db") or None
-        anchor = notebook or os.path.join(self.root_dir, "_")
-        return Store(default_db_path(anchor, chosen), readonly=True)
-
-    def int_argument(self, name: str, default: int, low: int, high: int) -> int:
-        raw = self.get_query_argument(name, None)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise UsageError(f"{name} must be a whole number.") from None
-        if not low <= value <= high:
-            raise UsageError(f"{name} must be between {low} and {high}.")
-        return value
+        ``$JUPYTER_LINEAGE_DB`` > the notebook's own ``.lineage/lineage.db`` (inside the root)."""
+        path = scope.store_path(notebook, scope.request_path("db", db_arg))
+        return Store(path, readonly=True, busy_ms=int(self.pool.timeout * 1000))
 
     def answer(self, data: Any) -> None:
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(data, default=str))
 
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """A LineageError raised anywhere in a handler (e.g. parsing an argument) is answered
+        like every other: its status and ``{code, message}``."""
+        exc = (kwargs.get("exc_info") or (None, None, None))[1]
+        if isinstance(exc, LineageError):
+            self.fail(exc)
+            return
+        super().write_error(status_code, **kwargs)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, LineageError):
+            return  # an answer to bad input, not a server fault
+        super().log_exception(typ, value, tb)
+
     def fail(self, exc: LineageError) -> None:
-        status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 500)
+        status = next((s for cls, s in STATUS if isinstance(exc, cls)), 400)
         self.set_status(status)
         self.answer({"code": exc.code, "message": str(exc)})
 
-    def respond(self, produce: Any) -> None:
+    async def respond(self, produce: Callable[[Store, Scope, str | None], Any]) -> None:
+        """Run ``produce(store, scope, notebook)`` in the pool, inside the store's time bound.
+        Everything that touches the filesystem (resolving paths too) happens there."""
+        notebook_arg, db_arg = self.arg("notebook"), self.arg("db")
+        scope = self.scope
+
+        def work() -> Any:
+            notebook = scope.request_path("notebook", notebook_arg)
+            store = self.open_store(scope, notebook, db_arg)
+            with store, store.time_bound(self.pool.timeout):
+                return produce(store, scope, notebook)
+
         try:
-            self.answer(produce())
+            self.answer(await self.pool.run(work))
         except LineageError as exc:
             self.fail(exc)
+        except OSError as exc:  # the filesystem refused (permissions, a vanished folder)
+            self.set_status(503)
+            self.answer({"code": "unreadable", "message": f"{exc.strerror or exc}."})
+        except Exception:
+            self.log.exception("jupyter-lineage: request failed")
+            self.set_status(500)
+            self.answer(
+                {
+                    "code": "internal_error",
+                    "message": "jupyter-lineage failed on this request (a bug of ours; the "
+                    "server log has the details).",
+                }
+            )
 
 
 class RunsHandler(LineageHandler):
     @tornado.web.authenticated
-    def get(self) -> None:
-        def produce() -> Any:
-            notebook = self.notebook_path()
-            limit = self.int_argument("limit", 50, 0, 1000)
-            offset = self.int_argument("offset", 0, 0, 10**9)
-            where = self.get_query_arguments("where")
-            with self.store(notebook) as store:
-                return queries.list_runs(
-                    store, notebook=notebook, limit=limit, offset=offset, where=where
-                )
+    async def get(self) -> None:
+        limit = self.int_arg("limit", 50, 0, MAX_PAGE)
+        offset = self.int_arg("offset", 0, 0, 10**9)
+        where = self.get_query_arguments("where")
 
-        self.respond(produce)
+        def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
+            rows = queries.list_runs(
+                store,
+                notebook=notebook,
+                limit=limit,
+                offset=offset,
+                where=where,
+                within=scope.prefixes(),
+            )
+            return [r for r in rows if scope.inside(r["notebook"])]
+
+        await self.respond(produce)
 
 
 class RunHandler(LineageHandler):
     @tornado.web.authenticated
-    def get(self, run_id: str) -> None:
-        def produce() -> Any:
-            notebook = self.notebook_path()
-            with self.store(notebook) as store:
-                return queries.show_run(store, run_id)
+    async def get(self, run_id: str) -> None:
+        def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
+            return scope.check_run(queries.show_run(store, run_id), run_id)
 
-        self.respond(produce)
+        await self.respond(produce)
 
 
 class GraphHandler(LineageHandler):
     @tornado.web.authenticated
-    def get(self) -> None:
-        def produce() -> Any:
-            notebook = self.notebook_path()
-            run = self.get_query_argument("run", None)
-            artifact = self.get_query_argument("artifact", None)
-            depth = self.int_argument("depth", 2, 0, 10)
-            with self.store(notebook) as store:
-                return graph.build(
-                    store,
-                    notebook=None if run or artifact else notebook,
-                    run=run,
-                    artifact=artifact,
-                    expand=self.get_query_argument("expand", None),
-                    depth=depth,
-                )
+    async def get(self) -> None:
+        run, artifact, expand = self.arg("run"), self.arg("artifact"), self.arg("expand")
+        depth = self.int_arg("depth", 2, 0, MAX_DEPTH)
 
-        self.respond(produce)
+        def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
+            if run:
+                run_id = queries.resolve_run(store, run)
+                scope.check_run({"notebook": run_notebooks(store, [run_id]).get(run_id)}, run)
+            data = graph.build(
+                store,
+                notebook=None if run or artifact else notebook,
+                run=run,
+                artifact=artifact,
+                expand=expand,
+                depth=depth,
+            )
+            return scope.graph(data, keep=artifact)
+
+        await self.respond(produce)
 
 
 class DiffHandler(LineageHandler):
     @tornado.web.authenticated
-    def get(self) -> None:
-        def produce() -> Any:
-            a, b = self.get_query_argument("a", None), self.get_query_argument("b", None)
-            if not a or not b:
-                raise UsageError("Give the two runs to compare as ?a=RUN&b=RUN.")
-            notebook = self.notebook_path()
-            with self.store(notebook) as store:
-                return diff_mod.diff_runs(store, a, b)
+    async def get(self) -> None:
+        a, b = self.arg("a"), self.arg("b")
+        if not a or not b:
+            self.fail(UsageError("Give the two runs to compare as ?a=RUN&b=RUN."))
+            return
 
-        self.respond(produce)
+        def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
+            d = diff_mod.diff_runs(store, a, b)
+            scope.check_run(d["a"], a)
+            scope.check_run(d["b"], b)
+            return d
+
+        await self.respond(produce)
 
 
 class StatusHandler(LineageHandler):
     @tornado.web.authenticated
-    def get(self) -> None:
-        def produce() -> Any:
-            notebook = self.notebook_path()
-            with self.store(notebook) as store:
-                return staleness.stale(store)
+    async def get(self) -> None:
+        def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
+            paths = written_paths(store, within=scope.prefixes(), limit=MAX_STATUS)
+            if not paths:
+                return []
+            report = staleness.stale(store, sorted(paths))
+            owners = run_notebooks(store, [i["run"] for i in report if i["run"]])
+            return [i for i in report if scope.inside(owners.get(i["run"]))]
 
-        self.respond(produce)
+        await self.respond(produce)
 
 
 ROUTES = [
@@ -167,6 +227,13 @@ ROUTES = [
 
 def setup_handlers(serverapp: Any) -> None:
     web_app = serverapp.web_app
-    base = url_path_join(web_app.settings["base_url"], "lineage", "api")
-    web_app.settings.setdefault("lineage_db", os.environ.get("JUPYTER_LINEAGE_DB") or None)
+    settings = web_app.settings
+    base = url_path_join(settings["base_url"], "lineage", "api")
+    settings.setdefault("lineage_db", os.environ.get("JUPYTER_LINEAGE_DB") or None)
+    if settings["lineage_db"]:
+        settings["lineage_db"] = str(Path(settings["lineage_db"]).expanduser().absolute())
+    settings["lineage_pool"] = Pool(
+        workers=settings.get("lineage_workers", WORKERS),
+        timeout=settings.get("lineage_request_timeout", TIMEOUT_SECONDS),
+    )
     web_app.add_handlers(".*$", [(url_path_join(base, path), handler) for path, handler in ROUTES])

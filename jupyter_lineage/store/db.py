@@ -8,13 +8,25 @@ import getpass
 import os
 import socket
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import SchemaTooNewError, StoreError, StoreMissingError
+from ..errors import (
+    NotAStoreError,
+    RequestTimeoutError,
+    SchemaTooNewError,
+    StoreBusyError,
+    StoreError,
+    StoreMissingError,
+    StoreUnwritableError,
+)
+from ..faults import diagnose, is_write_failure
+from ..inputs import check_path
+from ..private import private_dir
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 ENV_DB = "JUPYTER_LINEAGE_DB"
@@ -35,7 +47,7 @@ def _git_root(start: Path) -> Path | None:
 def default_db_path(notebook: str | os.PathLike[str] | None = None, db: str | None = None) -> Path:
     """``--db`` > ``$JUPYTER_LINEAGE_DB`` > ``.lineage/lineage.db`` at the git root (else the folder)."""
     if db:
-        return Path(db).expanduser().absolute()
+        return Path(check_path("--db", db)).expanduser().absolute()
     env = os.environ.get(ENV_DB)
     if env:
         return Path(env).expanduser().absolute()
@@ -86,15 +98,22 @@ class Store:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, create: bool = True, readonly: bool = False
+        self,
+        path: str | os.PathLike[str],
+        *,
+        create: bool = True,
+        readonly: bool = False,
+        busy_ms: int = BUSY_TIMEOUT_MS,
     ) -> None:
         self.path = Path(path).expanduser().absolute()
         self.readonly = readonly
+        self.busy_ms = busy_ms
         self._temp: set[str] = set()  # TEMP objects made on this connection
+        self._create = create
         if readonly:
             self._open_readonly()
             return
-        if not self.path.exists():
+        if not self._check_file():
             if not create:
                 raise StoreMissingError(
                     f"No lineage database at {self.path}. Run a notebook with "
@@ -102,8 +121,6 @@ class Store:
                     str(self.path),
                 )
             self._create_file()
-        elif self.path.is_dir():
-            raise StoreError(f"{self.path} is a folder, not a lineage database; pass --db FILE.")
         try:
             conn = sqlite3.connect(
                 str(self.path),
@@ -127,9 +144,46 @@ class Store:
             raise
 
     # -- opening -------------------------------------------------------------------------------
+    def _check_file(self) -> bool:
+        """Whether the database file exists; anything but a regular file is refused before
+        SQLite opens it (a device would get a -journal next to it, a FIFO would block)."""
+        try:
+            st = os.stat(self.path)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as exc:
+            raise StoreError(f"Cannot open {self.path}: {exc.strerror}.", str(self.path)) from None
+        if stat.S_ISDIR(st.st_mode):
+            raise NotAStoreError(
+                f"{self.path} is a folder, not a lineage database; pass --db FILE.", str(self.path)
+            )
+        if not stat.S_ISREG(st.st_mode):
+            raise NotAStoreError(
+                f"{self.path} is not a regular file, so it is not a lineage database; pass --db "
+                "to a lineage database file.",
+                str(self.path),
+            )
+        return True
+
+    def _check_is_store(self) -> None:
+        """An existing file becomes a store only when it is one already, or is empty and this
+        command creates stores (``run``, ``sweep``, ``merge``, a tracked kernel). Readers never
+        give a schema to a file, and nothing adds one to somebody else's SQLite database."""
+        if self.version > 0:
+            return
+        tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables == 0 and self._create and not self.readonly:
+            return
+        what = "is empty" if tables == 0 else "is a SQLite database of something else"
+        raise NotAStoreError(
+            f"{self.path} {what}, not a lineage database. Pass --db to a lineage database "
+            "(`jupyter lineage run` or `%load_ext jupyter_lineage` creates one).",
+            str(self.path),
+        )
+
     def _open_readonly(self) -> None:
         """For the server: never creates, migrates or writes anything."""
-        if not self.path.is_file():
+        if not self._check_file():
             raise StoreMissingError(
                 f"No lineage database at {self.path}. Run `%load_ext jupyter_lineage` in a "
                 "notebook to start tracking.",
@@ -139,11 +193,12 @@ class Store:
             self.conn = sqlite3.connect(
                 f"file:{self.path}?mode=ro",
                 uri=True,
-                timeout=BUSY_TIMEOUT_MS / 1000,
+                timeout=self.busy_ms / 1000,
                 isolation_level=None,
                 check_same_thread=False,
             )
-            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_ms)}")
+            self._check_is_store()
             self._check_version()
             if self.version < SCHEMA_VERSION:
                 raise StoreError(
@@ -155,9 +210,9 @@ class Store:
             raise self._explain(exc) from None
 
     def _create_file(self) -> None:
+        private_dir(self.path.parent)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600)
             os.close(fd)
         except OSError as exc:
             raise StoreError(
@@ -168,6 +223,7 @@ class Store:
 
     def _configure(self) -> None:
         self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._check_is_store()
         self._check_version()  # before WAL: switching modes rewrites the header
         mode = self.conn.execute("PRAGMA journal_mode").fetchone()[0]
         if mode != "wal":
@@ -213,15 +269,17 @@ class Store:
     def _explain(self, exc: sqlite3.DatabaseError) -> StoreError:
         text = str(exc)
         if "not a database" in text or "malformed" in text:
-            return StoreError(
+            return NotAStoreError(
                 f"{self.path} is not a readable lineage database ({text}). Move it aside and "
                 "a new one is created, or pass --db to another file.",
                 str(self.path),
             )
-        if "readonly" in text or "read-only" in text:
-            return StoreError(
-                f"The lineage database {self.path} is read-only. Make it writable, or pass "
-                f"--db (or set ${ENV_DB}) to a writable location.",
+        if is_write_failure(exc):
+            return unwritable(self.path, exc)
+        if "locked" in text or "busy" in text:
+            return StoreBusyError(
+                f"The lineage database {self.path} is locked by another process ({text}); "
+                "try again in a moment.",
                 str(self.path),
             )
         return StoreError(f"The lineage database {self.path} failed: {text}.", str(self.path))
@@ -242,15 +300,26 @@ class Store:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One short write transaction; retried while another writer holds the lock."""
-        self._retrying("BEGIN IMMEDIATE")
+        """One short write transaction; retried while another writer holds the lock.
+
+        A full disk or a read-only store is a :class:`StoreUnwritableError` that says which."""
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._retrying("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if is_write_failure(exc):
+                with contextlib.suppress(sqlite3.Error):
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                raise unwritable(self.path, exc) from exc
             raise
-        else:
-            self.conn.execute("COMMIT")
 
     def write_statement(self, sql: str, params: Any = ()) -> None:
         """One statement as its own transaction (autocommit), retried like :meth:`write`."""
@@ -261,6 +330,29 @@ class Store:
 
     def mark_temp_ready(self, name: str) -> None:
         self._temp.add(name)
+
+    @contextlib.contextmanager
+    def time_bound(self, seconds: float) -> Iterator[None]:
+        """Reads on this connection stop after ``seconds`` (the REST API's bound per request):
+        SQLite's progress handler aborts a long query, and a lock wait ends then too. Any
+        database error inside is explained as a StoreError."""
+        deadline = time.monotonic() + seconds
+        self.conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+        self.conn.execute(f"PRAGMA busy_timeout = {max(1, int(seconds * 1000))}")
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            text = str(exc)
+            late = time.monotonic() >= deadline - 0.05
+            if "interrupted" in text or (late and ("locked" in text or "busy" in text)):
+                raise RequestTimeoutError(
+                    f"The request took more than {seconds:g} s and was stopped. Ask for less "
+                    "(a smaller depth or limit), or raise the server's lineage_request_timeout."
+                ) from None
+            raise self._explain(exc) from None
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.set_progress_handler(None, 0)
 
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         cur = self.conn.execute(sql, params)
@@ -297,6 +389,21 @@ class Store:
                         (ended or now(), run_id),
                     )
         return len(dead)
+
+
+def unwritable(path: Path, exc: BaseException) -> StoreUnwritableError:
+    """What is wrong and what to do, when a write to the store at ``path`` failed."""
+    reason, what = diagnose(path, exc)
+    fix = {
+        "disk_full": "Free some space and run again",
+        "read_only": "Make it writable",
+    }.get(reason, "Check the disk")
+    return StoreUnwritableError(
+        f"{what[0].upper()}{what[1:]}. {fix}, or pass --db (or set ${ENV_DB}) to another "
+        "location; what was recorded before is kept.",
+        str(path),
+        reason,
+    )
 
 
 def open_store(

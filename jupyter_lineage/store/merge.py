@@ -4,9 +4,11 @@ twice changes nothing)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import StoreError, UsageError
@@ -61,10 +63,11 @@ def merge_source(other: str | os.PathLike[str], into: Path) -> Path:
 
 def merge_into(db: Path, other: str | os.PathLike[str]) -> dict[str, int]:
     """Merge ``other`` into the database at ``db`` (created if missing, once ``other`` is known
-    to be a file); returns rows added per table."""
-    merge_source(other, db)
-    with Store(db) as store:
-        return merge(store, other)
+    to be a whole lineage database: a failed merge creates and writes nothing); returns rows
+    added per table."""
+    source = merge_source(other, db)
+    with readable_copy(source, other) as copy, Store(db) as store:
+        return merge_file(store, copy)
 
 
 def merge(store: Store, other: str | os.PathLike[str]) -> dict[str, int]:
@@ -73,14 +76,46 @@ def merge(store: Store, other: str | os.PathLike[str]) -> dict[str, int]:
     ``other`` is never modified: an older schema is upgraded in a temporary copy.
     """
     source = merge_source(other, store.path)
+    with readable_copy(source, other) as copy:
+        return merge_file(store, copy)
+
+
+@contextlib.contextmanager
+def readable_copy(source: Path, shown: str | os.PathLike[str]) -> Iterator[Path]:
+    """A checked snapshot of ``source`` at the current schema, in a temporary folder.
+
+    Taken before the target is opened, so a source that is not a whole lineage database
+    (truncated, empty, foreign) fails the merge before anything is created or written.
+    """
     with tempfile.TemporaryDirectory(prefix="lineage-merge-") as tmp:
         copy = Path(tmp) / "other.db"
-        snapshot_to(source, copy)
-        Store(copy).close()  # refuses a newer schema, upgrades an older one (the copy only)
-        return _merge_file(store, copy)
+        try:
+            snapshot_to(source, copy)
+        except StoreError as exc:
+            text = str(exc).replace(str(source), str(shown)).removesuffix(".")
+            raise StoreError(f"{text}; nothing was merged.") from None
+        check = sqlite3.connect(copy)
+        try:
+            verdict = check.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            verdict = str(exc)
+        finally:
+            check.close()
+        if verdict != "ok":
+            raise StoreError(
+                f"{shown} is not a readable lineage database ({verdict}); nothing was merged."
+            )
+        try:
+            # refuses a newer schema or a foreign file, upgrades an older one (the copy only)
+            Store(copy, create=False).close()
+        except StoreError as exc:
+            raise type(exc)(
+                str(exc).replace(str(copy), str(shown)) + " Nothing was merged.", str(source)
+            ) from None
+        yield copy
 
 
-def _merge_file(store: Store, path: Path) -> dict[str, int]:
+def merge_file(store: Store, path: Path) -> dict[str, int]:
     added: dict[str, int] = {}
     store.conn.execute("ATTACH DATABASE ? AS other", (str(path),))
     try:

@@ -13,7 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import AmbiguousRunError, RunNotFoundError, UsageError
+from ..errors import AmbiguousRunError, RunNotFoundError
+from ..inputs import check_path, whole_number
 from . import details
 from .db import Store
 from .filters import condition
@@ -35,7 +36,9 @@ def _duration_s(started: str | None, ended: str | None) -> float | None:
 
 
 def _notebook_filter(notebook: str | None) -> str | None:
-    return str(Path(notebook).expanduser().absolute()) if notebook else None
+    if not notebook:
+        return None
+    return str(Path(check_path("--notebook", notebook)).expanduser().absolute())
 
 
 def resolve_run(store: Store, ref: str, *, notebook: str | None = None) -> str:
@@ -44,10 +47,16 @@ def resolve_run(store: Store, ref: str, *, notebook: str | None = None) -> str:
     nb = _notebook_filter(notebook)
     m = _LAST.match(ref)
     if m:
-        back = int(m.group(1) or 0)
+        digits = m.group(1) or "0"
+        # @last~N beyond what SQLite counts names no run, like any N past the oldest
+        back = int(digits) if len(digits) <= 18 else None
         sql = "SELECT id FROM runs" + (" WHERE notebook = ?" if nb else "")
         sql += " ORDER BY started DESC, id DESC LIMIT 1 OFFSET ?"
-        row = store.conn.execute(sql, (nb, back) if nb else (back,)).fetchone()
+        row = (
+            store.conn.execute(sql, (nb, back) if nb else (back,)).fetchone()
+            if back is not None
+            else None
+        )
         if not row:
             where = f" for {nb}" if nb else ""
             raise RunNotFoundError(
@@ -146,11 +155,14 @@ def list_runs(
     offset: int = 0,
     parent: str | None = None,
     where: Sequence[str] = (),
+    within: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Newest first, with parameters, latest metrics and execution counts; ``where`` keeps the
-    runs whose latest metric or parameter meets every condition (filtered in SQL)."""
-    if limit is not None and limit < 0:
-        raise UsageError("--limit must be 0 or more.")
+    runs whose latest metric or parameter meets every condition (filtered in SQL); ``within``
+    keeps the runs whose notebook path starts with one of these folder prefixes."""
+    if limit is not None:
+        limit = whole_number("--limit", limit)
+    offset = whole_number("offset", offset)
     conditions = [condition(c) for c in where]
     clauses: list[str] = []
     args: list[Any] = []
@@ -164,6 +176,10 @@ def list_runs(
     for sql_condition, values in conditions:
         clauses.append(sql_condition)
         args += values
+    if within:
+        clauses.append("(" + " OR ".join("substr(notebook, 1, ?) = ?" for _ in within) + ")")
+        for prefix in within:
+            args += [len(prefix), prefix]
     sql = f"SELECT {RUN_COLUMNS} FROM runs"
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)

@@ -11,6 +11,7 @@ from typing import Any
 import blake3
 
 from ..ids import artifact_id, uuid7
+from ..secrets import redact
 from .db import Store, now, process_identity
 
 
@@ -283,7 +284,7 @@ def _cell_payload(rec: ExecutionRecord) -> str:
             "start": rec.started,
             "ms": rec.duration_ms,
             "en": rec.error_name,
-            "ev": rec.error_value,
+            "ev": redact(rec.error_value) if rec.error_value else rec.error_value,
             "now": stamp,
             "acc": [_values(a) for a in rec.accesses],
         }
@@ -323,7 +324,14 @@ def end_run(
         conn.execute(
             "UPDATE runs SET status = ?, ended = ?, error_name = ?, error_value = ?,"
             " failed_execution_id = ? WHERE id = ?",
-            (status, now(), error_name, error_value, failed_execution_id, run_id),
+            (
+                status,
+                now(),
+                error_name,
+                redact(error_value) if error_value else error_value,
+                failed_execution_id,
+                run_id,
+            ),
         )
 
 
