@@ -150,7 +150,7 @@ async def test_work_per_request_is_bounded(
     jp_fetch: Any, recorded: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from jupyter_lineage.server import handlers
-    from jupyter_lineage.store import graph
+    from jupyter_lineage import graph
 
     full = await _get(jp_fetch, "graph", notebook="nb.ipynb")
     assert full["truncated"] is False and len([n for n in full["nodes"] if n["type"] == "run"]) == 3
