@@ -52,7 +52,7 @@ def test_clean_url(url: str, clean: str) -> None:
 
 
 def test_redact_hides_urls_and_environment_values() -> None:
-    from jupyter_lineage.secrets import redact
+    from jupyter_lineage.redaction import redact
 
     environ = {
         "GITHUB_TOKEN": "ghp_abc",  # named like a secret: hidden however short (from 4)

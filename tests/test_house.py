@@ -87,7 +87,7 @@ STORE_MAY_IMPORT = {
     "jupyter_lineage.inputs",
     "jupyter_lineage.faults",
     "jupyter_lineage.private",
-    "jupyter_lineage.secrets",
+    "jupyter_lineage.redaction",
     "jupyter_lineage.urls",
 }
 

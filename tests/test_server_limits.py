@@ -149,8 +149,8 @@ async def test_bad_input_is_a_4xx_with_the_error_shape(
 async def test_work_per_request_is_bounded(
     jp_fetch: Any, recorded: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from jupyter_lineage.server import handlers
     from jupyter_lineage import graph
+    from jupyter_lineage.server import handlers
 
     full = await _get(jp_fetch, "graph", notebook="nb.ipynb")
     assert full["truncated"] is False and len([n for n in full["nodes"] if n["type"] == "run"]) == 3

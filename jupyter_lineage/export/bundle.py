@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..ids import artifact_id
-from ..secrets import redact
+from ..redaction import redact
 from ..store import Store, queries
 from ..urls import clean_remote, clean_url, scrub_text
 

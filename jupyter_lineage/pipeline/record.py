@@ -13,7 +13,7 @@ import nbformat
 
 from ..hashing import hash_file
 from ..ids import uuid7
-from ..secrets import redact
+from ..redaction import redact
 from ..store import Store, queries, writes
 from ..urls import scrub_text
 

@@ -11,7 +11,7 @@ from typing import Any
 import blake3
 
 from ..ids import artifact_id, uuid7
-from ..secrets import redact
+from ..redaction import redact
 from .db import Store, now, process_identity
 
 
