@@ -59,25 +59,33 @@ def build(
     artifact: str | None = None,
     expand: str | None = None,
     depth: int = 2,
+    limit: int = MAX_RUNS,
 ) -> dict[str, Any]:
-    """Runs of a notebook (newest ``MAX_RUNS``), one run, or the upstream of one artifact —
-    plus ``depth`` hops of the runs that wrote what they read."""
+    """Runs of a notebook (newest ``limit``), one run, or the upstream of one artifact —
+    plus ``depth`` hops of the runs that wrote what they read. ``shown`` of ``total`` counts
+    the runs the graph started from, so a view can say what it left out."""
     if sum(x is not None for x in (notebook, run, artifact)) != 1:
         raise UsageError("Give exactly one of notebook, run or artifact.")
     if not 0 <= depth <= 10:
         raise UsageError("depth must be between 0 and 10.")
+    if not 1 <= limit <= MAX_GRAPH_RUNS:
+        raise UsageError(f"limit must be between 1 and {MAX_GRAPH_RUNS}.")
     seeds: list[str]
     root: dict[str, Any] | None = None
+    total = 0
     if notebook is not None:
-        seeds = queries.notebook_run_ids(store, notebook, limit=MAX_RUNS, exclude_kind="sweep")
+        seeds = queries.notebook_run_ids(store, notebook, limit=limit, exclude_kind="sweep")
+        total = queries.notebook_run_count(store, notebook, exclude_kind="sweep")
     elif run is not None:
         seeds = [queries.resolve_run(store, run)]
+        total = 1
     elif artifact is not None:
         root = artifacts.artifact(store, artifact)
         if root is None:
             raise ArtifactNotFoundError(f"No artifact {artifact} in this lineage database.")
         writer = artifacts.latest_write(store, artifact)
         seeds = [writer["run_id"]] if writer else []
+        total = len(seeds)
     runs: set[str] = set()
     frontier = list(seeds)
     edges: set[tuple[str, str, str]] = set()
@@ -117,6 +125,8 @@ def build(
         + [n for n in shown if n["type"] != "artifact"],
         "edges": [{"source": a, "target": b, "type": t} for a, b, t in sorted(edges)],
         "truncated": truncated,
+        "shown": len(seeds),
+        "total": total,
     }
 
 

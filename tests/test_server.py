@@ -105,6 +105,18 @@ async def test_graph_diff_and_status(jp_fetch: Any, recorded: dict[str, Any]) ->
     assert any(n.get("stale") for n in g2["nodes"])
 
 
+async def test_graph_says_how_many_runs_it_shows(jp_fetch: Any, recorded: dict[str, Any]) -> None:
+    whole = await _get(jp_fetch, "graph", notebook="nb.ipynb")
+    assert (whole["shown"], whole["total"]) == (2, 2)
+    newest = await _get(jp_fetch, "graph", notebook="nb.ipynb", limit="1")
+    assert (newest["shown"], newest["total"]) == (1, 2)
+    assert [n["id"] for n in newest["nodes"] if n["type"] == "run"] == [recorded["ids"][1]]
+    one = await _get(jp_fetch, "graph", run=recorded["ids"][0], notebook="nb.ipynb")
+    assert (one["shown"], one["total"]) == (1, 1)
+    code, body = await _error(jp_fetch, "graph", notebook="nb.ipynb", limit="0")
+    assert code == 400 and "between 1 and 200" in body["message"]
+
+
 async def test_runs_where(jp_fetch: Any, recorded: dict[str, Any]) -> None:
     second = recorded["ids"][1]
     rows = await _get(jp_fetch, "runs", notebook="nb.ipynb", where="params.alpha > 0.6")

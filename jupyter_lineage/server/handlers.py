@@ -167,6 +167,7 @@ class GraphHandler(LineageHandler):
     async def get(self) -> None:
         run, artifact, expand = self.arg("run"), self.arg("artifact"), self.arg("expand")
         depth = self.int_arg("depth", 2, 0, MAX_DEPTH)
+        limit = self.int_arg("limit", graph.MAX_RUNS, 1, graph.MAX_GRAPH_RUNS)
 
         def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
             if run:
@@ -179,6 +180,7 @@ class GraphHandler(LineageHandler):
                 artifact=artifact,
                 expand=expand,
                 depth=depth,
+                limit=limit,
             )
             return scope.graph(data, keep=artifact)
 

@@ -103,6 +103,14 @@ def notebook_run_ids(
     ]
 
 
+def notebook_run_count(store: Store, notebook: str, *, exclude_kind: str | None = None) -> int:
+    """How many runs one notebook has (what ``notebook_run_ids`` chooses the newest from)."""
+    row = store.conn.execute(
+        "SELECT count(*) FROM runs WHERE notebook = ? AND kind IS NOT ?", (notebook, exclude_kind)
+    ).fetchone()
+    return int(row[0])
+
+
 def run_status(store: Store, run_id: str) -> str | None:
     """``running``, ``succeeded``, ``failed`` or ``interrupted``; None for an unknown run."""
     row = store.conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
