@@ -15,7 +15,8 @@ export class ApiError extends Error implements IApiError {
   }
 }
 
-export type Query = Record<string, string | number | null | undefined>;
+/** Query parameters; a list repeats the parameter (`where=a&where=b`). */
+export type Query = Record<string, string | number | string[] | null | undefined>;
 
 export async function requestAPI<T>(
   endpoint: string,
@@ -24,7 +25,9 @@ export async function requestAPI<T>(
 ): Promise<T> {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
-    if (value !== null && value !== undefined && value !== '') {
+    if (Array.isArray(value)) {
+      value.forEach(item => params.append(key, item));
+    } else if (value !== null && value !== undefined && value !== '') {
       params.set(key, String(value));
     }
   }
@@ -65,3 +68,21 @@ export async function requestAPI<T>(
   }
   return data as T;
 }
+
+/** A request's state as views show it: its data, its error, whether it is under way. */
+export interface ILoad<T> {
+  data: T | null;
+  error: ApiError | null;
+  loading: boolean;
+}
+
+export function idle<T>(): ILoad<T> {
+  return { data: null, error: null, loading: false };
+}
+
+export function asApiError(error: unknown): ApiError {
+  return error instanceof ApiError
+    ? error
+    : new ApiError('unexpected', `Something went wrong: ${String(error)}`, 0);
+}
+

@@ -1,6 +1,7 @@
 /**
  * jupyter-lineage's JupyterLab plugin: a left-sidebar "Lineage" panel following the open
- * notebook, with palette commands and settings (store path, refresh interval).
+ * notebook, its graph in a main-area tab, palette commands and settings (store path, refresh
+ * interval, the runs table's hidden columns).
  */
 import {
   ILayoutRestorer,
@@ -12,8 +13,18 @@ import { INotebookTracker, NotebookActions, type NotebookPanel } from '@jupyterl
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { LineageModel } from './model';
-import { LineageWidget, lineageIcon } from './panel';
+import { LineageGraphWidget, LineageWidget, lineageIcon } from './panel';
 import { CommandIDs, PLUGIN_ID, type Tab } from './tokens';
+
+/** The palette's order within "Lineage" (ties in a search keep the sidebar's commands first). */
+const PALETTE_ORDER = [
+  CommandIDs.open,
+  CommandIDs.showRuns,
+  CommandIDs.showGraph,
+  CommandIDs.showDiff,
+  CommandIDs.openGraph,
+  CommandIDs.refresh
+];
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
@@ -32,6 +43,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const widget = new LineageWidget(model);
     app.shell.add(widget, 'left', { rank: 650 });
     restorer?.add(widget, widget.id);
+    model.activate = id => app.shell.activateById(id);
+    model.openGraph = () => void app.commands.execute(CommandIDs.openGraph);
+
+    let graphWidget: LineageGraphWidget | null = null;
+    const openGraph = (): void => {
+      if (!graphWidget || graphWidget.isDisposed) {
+        graphWidget = new LineageGraphWidget(model);
+        const ref = tracker.currentWidget?.id;
+        app.shell.add(graphWidget, 'main', ref ? { ref, mode: 'tab-after' } : {});
+      }
+      app.shell.activateById(graphWidget.id);
+    };
 
     const follow = (panel: NotebookPanel | null): void => model.setNotebook(panel);
     tracker.currentChanged.connect((_, panel) => follow(panel));
@@ -59,21 +82,34 @@ const plugin: JupyterFrontEndPlugin<void> = {
     app.commands.addCommand(CommandIDs.showRuns, { label: 'Show Lineage Runs', execute: show('runs') });
     app.commands.addCommand(CommandIDs.showGraph, { label: 'Show Lineage Graph', execute: show('graph') });
     app.commands.addCommand(CommandIDs.showDiff, { label: 'Compare Two Runs (Lineage Diff)', execute: show('diff') });
-    for (const command of Object.values(CommandIDs)) {
-      palette?.addItem({ command, category: 'Lineage' });
-    }
+    app.commands.addCommand(CommandIDs.openGraph, {
+      label: 'Open Lineage Graph in Main Area',
+      caption: 'Draw the lineage graph of the current notebook in a tab of the main work area',
+      icon: lineageIcon,
+      execute: openGraph
+    });
+    PALETTE_ORDER.forEach((command, rank) =>
+      palette?.addItem({ command, category: 'Lineage', rank })
+    );
 
     if (settings) {
       void settings
         .load(PLUGIN_ID)
         .then(loaded => {
-          const apply = (): void =>
+          const apply = (): void => {
+            const hidden = loaded.get('hiddenRunColumns').composite;
             model.setSettings(
               String(loaded.get('storePath').composite ?? ''),
-              Number(loaded.get('refreshInterval').composite ?? 3)
+              Number(loaded.get('refreshInterval').composite ?? 3),
+              Array.isArray(hidden) ? hidden.map(String) : []
             );
+          };
           apply();
           loaded.changed.connect(apply);
+          model.saveHidden = keys =>
+            void loaded
+              .set('hiddenRunColumns', keys)
+              .catch(reason => console.error('jupyter-lineage: could not save the columns', reason));
         })
         .catch(reason => console.error('jupyter-lineage: could not load settings', reason));
     }

@@ -1,55 +1,77 @@
 /**
- * The sidebar's state: the open notebook, its runs, graph and diff, kept fresh by polling
- * while the panel is visible (and right after a cell runs). Views only read it.
+ * The sidebar's state: the open notebook, its runs (and the table's sort, filter, selection
+ * and columns), the diff, and the graph (graphModel.ts), kept fresh by polling while the
+ * panel or the graph tab is visible (and right after a cell runs). Views only read it.
  */
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { Signal } from '@lumino/signaling';
 
-import { ApiError, requestAPI } from './api';
+import { asApiError, idle, requestAPI, type ILoad, type Query } from './api';
+import { GraphModel } from './graphModel';
 import { defaultPair, runsSignature } from './shape';
-import type { IDiff, IGraph, IRunSummary, Tab } from './tokens';
+import { parseWhere } from './table';
+import { PANEL_ID, type IDiff, type IRunDetail, type IRunSummary, type ISort, type Tab } from './tokens';
 
-export interface ILoad<T> {
-  data: T | null;
-  error: ApiError | null;
-  loading: boolean;
-}
-
-function idle<T>(): ILoad<T> {
-  return { data: null, error: null, loading: false };
-}
-
-function asApiError(error: unknown): ApiError {
-  return error instanceof ApiError
-    ? error
-    : new ApiError('unexpected', `Something went wrong: ${String(error)}`, 0);
-}
+/** How many runs the table loads at first, and how many more each "Show more" adds. */
+export const RUNS_PAGE = 200;
 
 export class LineageModel {
   readonly changed = new Signal<this, void>(this);
 
   tab: Tab = 'runs';
   notebook: NotebookPanel | null = null;
+  /** The notebook's newest runs, unfiltered (the graph's and the diff's runs). */
   runs: ILoad<IRunSummary[]> = idle();
-  graph: ILoad<IGraph> = idle();
+  /** More runs exist than are loaded. */
+  more = false;
+  runsLimit = RUNS_PAGE;
+  /** The table's filter as applied (`runs --where` conditions) and its answer. */
+  where = '';
+  filtered: ILoad<IRunSummary[]> = idle();
+  sort: ISort | null = null;
+  /** Selected rows, in the order they were picked (the first is A of a diff). */
+  selection: string[] = [];
+  /** Column keys the user hid (persisted in the settings). */
+  hidden: string[] = [];
+  plotOpen = false;
+  plotX: string | null = null;
+  plotY: string | null = null;
   diff: ILoad<IDiff> = idle();
-  /** The run drawn with its cells (null: the newest run). */
-  expanded: string | null = null;
-  selected: string | null = null;
   pair: [string, string] | null = null;
+  readonly graph: GraphModel;
   storePath = '';
   refreshSeconds = 3;
+  /** Set by the plugin: bring a widget (the notebook, the sidebar) to the front. */
+  activate: (id: string) => void = () => undefined;
+  /** Set by the plugin: open (or bring forward) the main-area graph. */
+  openGraph: () => void = () => undefined;
+  /** Set by the plugin: save the hidden columns. */
+  saveHidden: (keys: string[]) => void = () => undefined;
 
-  private _visible = false;
+  private _panelVisible = false;
+  private _graphVisible = false;
   private _timer: number | null = null;
   private _soon: number | null = null;
   private _signature = '';
-  private _graphKey = '';
   private _disposed = false;
   private _pairChosen = false;
+  private _details = new Map<string, Promise<IRunDetail>>();
+
+  constructor() {
+    this.graph = new GraphModel(this);
+  }
 
   get notebookPath(): string | null {
     return this.notebook ? this.notebook.context.path : null;
+  }
+
+  get signature(): string {
+    return this._signature;
+  }
+
+  /** The rows of the table: the filter's answer when there is a filter. */
+  get tableRuns(): ILoad<IRunSummary[]> {
+    return this.where ? this.filtered : this.runs;
   }
 
   setNotebook(panel: NotebookPanel | null): void {
@@ -58,12 +80,16 @@ export class LineageModel {
     }
     this.notebook = panel;
     this.runs = idle();
-    this.graph = idle();
+    this.filtered = idle();
     this.diff = idle();
-    this.expanded = this.selected = null;
+    this.more = false;
+    this.runsLimit = RUNS_PAGE;
+    this.selection = [];
     this.pair = null;
     this._pairChosen = false;
-    this._signature = this._graphKey = '';
+    this._signature = '';
+    this._details.clear();
+    this.graph.reset();
     this.emit();
     void this.refresh(true);
   }
@@ -74,28 +100,46 @@ export class LineageModel {
     void this.refresh(true);
   }
 
-  setSettings(storePath: string, refreshSeconds: number): void {
+  setSettings(storePath: string, refreshSeconds: number, hidden: string[]): void {
     const changed = storePath !== this.storePath;
     this.storePath = storePath;
     this.refreshSeconds = refreshSeconds;
+    this.hidden = hidden;
     this._schedule();
+    this.emit();
     if (changed) {
-      this._signature = this._graphKey = '';
+      this._signature = '';
+      this._details.clear();
+      this.graph.reset();
       void this.refresh(true);
     }
   }
 
   setVisible(visible: boolean): void {
-    this._visible = visible;
+    this._panelVisible = visible;
     this._schedule();
     if (visible) {
       void this.refresh(true);
     }
   }
 
+  /** The graph's main-area tab was shown or hidden. */
+  setGraphVisible(visible: boolean): void {
+    this._graphVisible = visible;
+    this._schedule();
+    if (visible) {
+      void this.refresh(true);
+    }
+  }
+
+  /** Is a graph view on screen: the sidebar's Graph tab or the main-area graph. */
+  get graphShown(): boolean {
+    return (this._panelVisible && this.tab === 'graph') || this._graphVisible;
+  }
+
   /** A cell just ran: look again shortly (the kernel commits its record as the cell ends). */
   refreshSoon(): void {
-    if (this._soon !== null || !this._visible) {
+    if (this._soon !== null || !(this._panelVisible || this._graphVisible)) {
       return;
     }
     this._soon = window.setTimeout(() => {
@@ -104,21 +148,8 @@ export class LineageModel {
     }, 400);
   }
 
-  select(id: string | null): void {
-    this.selected = id;
-    this.emit();
-  }
-
-  expand(runId: string | null): void {
-    this.expanded = runId;
-    this._graphKey = '';
-    void this.loadGraph();
-  }
-
   showRunGraph(runId: string): void {
-    this.expanded = runId;
-    this.selected = runId;
-    this._graphKey = '';
+    this.graph.setFocus({ kind: 'run', id: runId });
     this.setTab('graph');
   }
 
@@ -127,6 +158,82 @@ export class LineageModel {
     this._pairChosen = true;
     void this.loadDiff();
   }
+
+  /** Open the diff of two runs in the sidebar. */
+  compare(a: string, b: string): void {
+    this.setPair(a, b);
+    this.tab = 'diff';
+    this.emit();
+    this.activate(PANEL_ID);
+  }
+
+  // -- the table -----------------------------------------------------------------------------
+
+  setSort(sort: ISort | null): void {
+    this.sort = sort;
+    this.emit();
+  }
+
+  /** Pick or drop a row; picking the second opens the diff of the two. */
+  toggleSelected(id: string): void {
+    if (this.selection.includes(id)) {
+      this.selection = this.selection.filter(x => x !== id);
+      this.emit();
+      return;
+    }
+    this.selection = [...this.selection, id];
+    if (this.selection.length === 2) {
+      this.compare(this.selection[0], this.selection[1]);
+    } else {
+      this.emit();
+    }
+  }
+
+  clearSelection(): void {
+    this.selection = [];
+    this.emit();
+  }
+
+  setWhere(text: string): void {
+    this.where = parseWhere(text).join(', ');
+    this.filtered = this.where ? { data: null, error: null, loading: true } : idle();
+    this.emit();
+    if (this.where) {
+      void this.loadFiltered();
+    }
+  }
+
+  setHidden(keys: string[]): void {
+    this.hidden = keys;
+    this.emit();
+    this.saveHidden(keys);
+  }
+
+  setPlot(open: boolean, x: string | null = this.plotX, y: string | null = this.plotY): void {
+    this.plotOpen = open;
+    this.plotX = x;
+    this.plotY = y;
+    this.emit();
+  }
+
+  /** Load more runs into the table (and the pickers). */
+  showMoreRuns(): void {
+    this.runsLimit = Math.min(1000, this.runsLimit + RUNS_PAGE);
+    void this.refresh(true);
+  }
+
+  /** A run in full (its metric history), fetched once per run and store. */
+  runDetail(id: string): Promise<IRunDetail> {
+    let found = this._details.get(id);
+    if (!found) {
+      found = requestAPI<IRunDetail>(`runs/${encodeURIComponent(id)}`, this.query({}));
+      found.catch(() => this._details.delete(id));
+      this._details.set(id, found);
+    }
+    return found;
+  }
+
+  // -- loading -------------------------------------------------------------------------------
 
   /** Fetch the runs; redraw the graph or diff only when the runs changed. */
   async refresh(force = false): Promise<void> {
@@ -139,10 +246,13 @@ export class LineageModel {
       this.emit();
     }
     try {
-      const runs = await requestAPI<IRunSummary[]>('runs', this.query({ limit: 200 }));
+      const limit = this.runsLimit;
+      const runs = await requestAPI<IRunSummary[]>('runs', this.query({ limit: limit + 1 }));
       if (path !== this.notebookPath) {
         return;
       }
+      this.more = runs.length > limit;
+      runs.splice(limit);
       const signature = runsSignature(runs);
       const changed = signature !== this._signature;
       this._signature = signature;
@@ -154,9 +264,13 @@ export class LineageModel {
         this._pairChosen = false;
       }
       this.emit();
-      if (this.tab === 'graph' && (changed || force)) {
-        await this.loadGraph(force);
-      } else if (this.tab === 'diff' && (changed || force || !this.diff.data)) {
+      if (this.where && (changed || force || !this.filtered.data)) {
+        await this.loadFiltered();
+      }
+      if (this.graphShown) {
+        await this.graph.load(force);
+      }
+      if (this.tab === 'diff' && (changed || force || !this.diff.data)) {
         await this.loadDiff();
       }
     } catch (error) {
@@ -167,29 +281,23 @@ export class LineageModel {
     }
   }
 
-  async loadGraph(force = false): Promise<void> {
-    const runs = this.runs.data;
-    if (!runs || runs.length === 0) {
-      this.graph = idle();
-      this.emit();
+  async loadFiltered(): Promise<void> {
+    const where = this.where;
+    if (!where) {
       return;
     }
-    const key = `${this._signature}|${this.expanded ?? ''}|${this.storePath}`;
-    if (!force && key === this._graphKey && this.graph.data) {
-      return;
-    }
-    this._graphKey = key;
-    this.graph = { ...this.graph, loading: true };
-    this.emit();
     try {
-      const expand = this.expanded ?? runs[0].id;
-      const graph = await requestAPI<IGraph>('graph', this.query({ expand, depth: 2 }));
-      if (key !== this._graphKey) {
-        return;
+      const rows = await requestAPI<IRunSummary[]>(
+        'runs',
+        this.query({ limit: this.runsLimit, where: parseWhere(where) })
+      );
+      if (where === this.where) {
+        this.filtered = { data: rows, error: null, loading: false };
       }
-      this.graph = { data: graph, error: null, loading: false };
     } catch (error) {
-      this.graph = { data: this.graph.data, error: asApiError(error), loading: false };
+      if (where === this.where) {
+        this.filtered = { data: null, error: asApiError(error), loading: false };
+      }
     }
     this.emit();
   }
@@ -214,7 +322,7 @@ export class LineageModel {
     this.emit();
   }
 
-  /** Select the notebook cell a recorded execution came from. */
+  /** Select the notebook cell a recorded execution came from (its tab brought forward). */
   goToCell(cellId: string): boolean {
     const panel = this.notebook;
     if (!panel) {
@@ -225,6 +333,7 @@ export class LineageModel {
     if (index < 0) {
       return false;
     }
+    this.activate(panel.id);
     notebook.activeCellIndex = index;
     void notebook.scrollToItem(index, 'center');
     panel.content.activate();
@@ -239,13 +348,20 @@ export class LineageModel {
 
   dispose(): void {
     this._disposed = true;
-    this._visible = false;
+    this._panelVisible = this._graphVisible = false;
     this._schedule();
     Signal.clearData(this);
   }
 
-  private query(extra: Record<string, string | number>): Record<string, string | number> {
+  /** The store's query parameters (notebook, store path) plus the request's own. */
+  query(extra: Query): Query {
     return { notebook: this.notebookPath ?? '', db: this.storePath, ...extra };
+  }
+
+  emit(): void {
+    if (!this._disposed) {
+      this.changed.emit();
+    }
   }
 
   private _schedule(): void {
@@ -253,17 +369,12 @@ export class LineageModel {
       window.clearInterval(this._timer);
       this._timer = null;
     }
-    if (this._visible && this.refreshSeconds > 0 && !this._disposed) {
+    const visible = this._panelVisible || this._graphVisible;
+    if (visible && this.refreshSeconds > 0 && !this._disposed) {
       this._timer = window.setInterval(
         () => void this.refresh(),
         Math.max(0.5, this.refreshSeconds) * 1000
       );
-    }
-  }
-
-  private emit(): void {
-    if (!this._disposed) {
-      this.changed.emit();
     }
   }
 }

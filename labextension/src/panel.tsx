@@ -3,9 +3,10 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
+import { GraphArea } from './components/GraphArea';
 import { LineagePanel } from './components/LineagePanel';
 import type { LineageModel } from './model';
-import { PANEL_ID } from './tokens';
+import { GRAPH_WIDGET_ID, PANEL_ID } from './tokens';
 
 /** Three nodes joined left to right: data → run → model. */
 export const lineageIcon = new LabIcon({
@@ -46,6 +47,57 @@ export class LineageWidget extends ReactWidget {
     return (
       <UseSignal signal={this.model.changed}>
         {() => <LineagePanel model={this.model} />}
+      </UseSignal>
+    );
+  }
+}
+
+/**
+ * The graph in the main work area, a tab like a notebook's: the lineage of the notebook in
+ * focus drawn large, sharing focus, selection and search with the sidebar.
+ */
+export class LineageGraphWidget extends ReactWidget {
+  constructor(readonly model: LineageModel) {
+    super();
+    this.id = GRAPH_WIDGET_ID;
+    this.addClass('jp-Lineage-graph-widget');
+    this.title.icon = lineageIcon;
+    this.title.label = 'Lineage graph';
+    this.title.caption = 'Lineage graph of the notebook in focus';
+    this.title.closable = true;
+    this._rename();
+    model.changed.connect(this._rename, this);
+  }
+
+  dispose(): void {
+    this.model.changed.disconnect(this._rename, this);
+    super.dispose();
+  }
+
+  private _rename(): void {
+    const path = this.model.notebookPath;
+    this.title.label = path ? `Lineage · ${path.split('/').pop()}` : 'Lineage graph';
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.model.setGraphVisible(true);
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.model.setGraphVisible(false);
+  }
+
+  protected onCloseRequest(msg: Message): void {
+    this.model.setGraphVisible(false);
+    super.onCloseRequest(msg);
+  }
+
+  render(): JSX.Element {
+    return (
+      <UseSignal signal={this.model.changed}>
+        {() => <GraphArea model={this.model} />}
       </UseSignal>
     );
   }

@@ -1,6 +1,6 @@
 /**
- * Pure data shaping for the sidebar: labels, times, the ELK input, upstream paths and diff
- * sections. No JupyterLab imports, so the unit tests run it in plain Node.
+ * Pure data shaping for the sidebar: formats, times, the ELK input, upstream paths and diff
+ * sections (labels are in labels.ts, the runs table in table.ts). No JupyterLab imports, so the unit tests run it in plain Node.
  */
 import type {
   GraphNode,
@@ -24,8 +24,8 @@ export const LAYOUT_OPTIONS: Record<string, string> = {
 };
 
 const CHAR_WIDTH = 7;
-const NODE_HEIGHT = 28;
-const MAX_LABEL = 36;
+const LINE_HEIGHT = 15;
+const NODE_PAD = 13;
 
 export function shortId(id: string): string {
   return id.slice(0, 13);
@@ -41,22 +41,6 @@ export function basename(path: string | null | undefined): string {
   }
   const parts = path.split('/');
   return parts[parts.length - 1] || path;
-}
-
-/** What a node is called in the drawing: file name, notebook · run id, or `[n] first line`. */
-export function nodeLabel(node: GraphNode): string {
-  switch (node.type) {
-    case 'artifact':
-      return truncate(node.name, MAX_LABEL);
-    case 'run':
-      return truncate(node.label, MAX_LABEL);
-    case 'execution': {
-      const first =
-        node.source.split('\n').find(line => line.trim() !== '') ?? '(empty cell)';
-      const count = node.execution_count === null ? ' ' : String(node.execution_count);
-      return truncate(`[${count}] ${first.trim()}`, MAX_LABEL);
-    }
-  }
 }
 
 export function formatDuration(seconds: number | null | undefined): string {
@@ -145,18 +129,43 @@ export interface IElkGraph {
   edges: { id: string; sources: string[]; targets: string[] }[];
 }
 
-/** ELK's input: sized boxes and the edges between them (dangling edges dropped). */
-export function toElk(graph: IGraph): IElkGraph {
+/** A box for some lines of text: wide enough for the longest, tall enough for all. */
+export function boxSize(lines: (string | null)[]): { width: number; height: number } {
+  const shown = lines.filter((line): line is string => !!line);
+  // a few characters of slack: "just now" becomes "12 min ago" without a new layout
+  const longest = Math.max(0, ...shown.map(line => line.length)) + 3;
+  return {
+    width: Math.max(60, longest * CHAR_WIDTH + 20),
+    height: Math.max(1, shown.length) * LINE_HEIGHT + NODE_PAD
+  };
+}
+
+/**
+ * The edges drawn: reads, writes and the order of cells; a run reaches its cells through its
+ * first one only (an edge to each would cross the whole drawing). Upstream paths still walk
+ * every edge.
+ */
+export function drawnEdges(graph: IGraph): IGraphEdge[] {
+  const follows = new Set(graph.edges.filter(e => e.type === 'next').map(e => e.target));
+  return graph.edges.filter(e => e.type !== 'contains' || !follows.has(e.target));
+}
+
+/**
+ * ELK's input: sized boxes and the edges drawn between them (dangling edges dropped). One
+ * run's lineage reads top to bottom; many runs (a wide first layer) left to right, so they
+ * stack like the rows of a table instead of spreading far sideways.
+ */
+export function toElk(
+  graph: IGraph,
+  lines: (node: GraphNode) => (string | null)[],
+  direction: 'DOWN' | 'RIGHT' = 'DOWN'
+): IElkGraph {
   const ids = new Set(graph.nodes.map(n => n.id));
   return {
     id: 'root',
-    layoutOptions: LAYOUT_OPTIONS,
-    children: graph.nodes.map(node => ({
-      id: node.id,
-      width: Math.max(60, nodeLabel(node).length * CHAR_WIDTH + 20),
-      height: NODE_HEIGHT
-    })),
-    edges: graph.edges
+    layoutOptions: { ...LAYOUT_OPTIONS, 'elk.direction': direction },
+    children: graph.nodes.map(node => ({ id: node.id, ...boxSize(lines(node)) })),
+    edges: drawnEdges(graph)
       .filter(e => ids.has(e.source) && ids.has(e.target))
       .map(e => ({ id: edgeKey(e), sources: [e.source], targets: [e.target] }))
   };
@@ -200,36 +209,6 @@ export function newestRun(graph: IGraph): string | null {
     }
   }
   return best ? best.id : null;
-}
-
-/** Label/value rows for the details pane of a node; plain strings, rendered as text. */
-export function nodeDetails(node: GraphNode): [string, string][] {
-  switch (node.type) {
-    case 'artifact':
-      return [
-        ['Path', node.path],
-        ['Kind', node.kind],
-        ['Hash', node.hash ?? '—'],
-        ['State', node.stale ? 'stale: an upstream input changed since it was made' : 'up to date']
-      ];
-    case 'run':
-      return [
-        ['Run', node.id],
-        ['Kind', node.kind],
-        ['Status', node.status],
-        ['Started', node.started],
-        ['Notebook', node.notebook ?? '—'],
-        ['Parameters', formatMapping(node.parameters) || '—']
-      ];
-    case 'execution':
-      return [
-        ['Cell', node.cell_id ?? '—'],
-        ['Execution count', node.execution_count === null ? '—' : String(node.execution_count)],
-        ['Times run', String(node.executions)],
-        ['Error', node.error ?? '—'],
-        ['Source', node.source]
-      ];
-  }
 }
 
 export type DiffLineKind = 'add' | 'del' | 'hunk' | 'file' | 'context';
@@ -335,9 +314,14 @@ export function diffSections(diff: IDiff): ISection[] {
       b: f.b ? shortHash(f.b) : '—',
       extra: f.kind
     }));
-  const metrics: IRow[] = Object.keys(diff.metrics)
+  const same = sameMetrics(diff);
+  const metrics: IRow[] = [...Object.keys(diff.metrics), ...Object.keys(same)]
     .sort()
     .map(name => {
+      if (name in same) {
+        const value = formatValue(same[name]);
+        return { name, status: 'same', a: value, b: value };
+      }
       const m = diff.metrics[name];
       const delta =
         m.delta === null || m.delta === undefined
@@ -380,6 +364,19 @@ export function diffSections(diff: IDiff): ISection[] {
   ];
 }
 
+/** Metrics both runs recorded with the same value: the API leaves them out of `metrics`. */
+function sameMetrics(diff: IDiff): Record<string, number> {
+  const a = diff.a.metrics ?? {};
+  const b = diff.b.metrics ?? {};
+  const out: Record<string, number> = {};
+  for (const name of Object.keys(a)) {
+    if (!(name in diff.metrics) && name in b && a[name] === b[name]) {
+      out[name] = a[name];
+    }
+  }
+  return out;
+}
+
 function omit(value: Record<string, JSONValue>, key: string): Record<string, JSONValue> {
   const out = { ...value };
   delete out[key];
@@ -400,8 +397,9 @@ function statusRows(status: Record<string, JSONValue>): IRow[] {
   ];
 }
 
+/** How many differences a section holds (unchanged rows, shown greyed, do not count). */
 export function sectionSize(section: ISection): number {
-  return section.rows.length + section.code.length;
+  return section.rows.filter(r => r.status !== 'same').length + section.code.length;
 }
 
 /** The first 8 hex digits of a content hash, without its algorithm prefix. */

@@ -5,13 +5,15 @@
 
 export const PLUGIN_ID = 'jupyter-lineage:plugin';
 export const PANEL_ID = 'jupyter-lineage-panel';
+export const GRAPH_WIDGET_ID = 'jupyter-lineage-graph';
 
 export enum CommandIDs {
   open = 'lineage:open',
   refresh = 'lineage:refresh',
   showRuns = 'lineage:show-runs',
   showGraph = 'lineage:show-graph',
-  showDiff = 'lineage:show-diff'
+  showDiff = 'lineage:show-diff',
+  openGraph = 'lineage:open-graph'
 }
 
 export type Tab = 'runs' | 'graph' | 'diff';
@@ -32,6 +34,8 @@ export interface IRunError {
 
 export interface IRunSummary {
   id: string;
+  /** A run's own name (issue 4 adds them); titles fall back to id and time without it. */
+  name?: string | null;
   kind: string;
   notebook: string | null;
   status: string;
@@ -46,6 +50,16 @@ export interface IRunSummary {
   metrics: Record<string, number>;
   executions: number;
   errors: number;
+}
+
+export interface IMetricStep {
+  step: number;
+  value: number;
+}
+
+/** `GET runs/ID`: a run in full; the sidebar reads only its metric history. */
+export interface IRunDetail extends Omit<IRunSummary, 'executions'> {
+  metric_history: Record<string, IMetricStep[]>;
 }
 
 export interface IArtifactNode {
@@ -67,6 +81,7 @@ export interface IRunNode {
   notebook: string | null;
   parameters: Record<string, JSONValue>;
   label: string;
+  name?: string | null;
 }
 
 export interface IExecutionNode {
@@ -78,6 +93,8 @@ export interface IExecutionNode {
   source: string;
   error: string | null;
   executions: number;
+  /** The names the cell defined (dataflow lineage, a later issue); labels show them when given. */
+  defines?: string[];
 }
 
 export type GraphNode = IArtifactNode | IRunNode | IExecutionNode;
@@ -91,6 +108,24 @@ export interface IGraphEdge {
 export interface IGraph {
   nodes: GraphNode[];
   edges: IGraphEdge[];
+  /** Of the runs the graph started from: how many are drawn, how many there are. */
+  shown?: number;
+  total?: number;
+}
+
+/**
+ * What the graph shows: the newest run's lineage (the default), one run's, the upstream of
+ * one artifact, or all runs of the notebook (newest `limit`).
+ */
+export type Focus =
+  | { kind: 'latest' }
+  | { kind: 'run'; id: string }
+  | { kind: 'artifact'; id: string; run: string | null }
+  | { kind: 'all' };
+
+export interface ISort {
+  key: string;
+  dir: 'asc' | 'desc';
 }
 
 export interface IValueChange {

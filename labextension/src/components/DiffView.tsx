@@ -1,7 +1,8 @@
 import * as React from 'react';
 
+import { runFacts, runTitle } from '../labels';
 import type { LineageModel } from '../model';
-import { diffSections, formatDuration, formatWhen, sectionSize, shortId } from '../shape';
+import { diffSections, formatDuration, sectionSize } from '../shape';
 import type { IDiff, IRunSummary } from '../tokens';
 import { Message } from './Message';
 
@@ -11,18 +12,25 @@ function RunPicker(props: {
   runs: IRunSummary[];
   onChange: (id: string) => void;
 }): JSX.Element {
+  const text = (run: IRunSummary): string => {
+    const facts = runFacts(run);
+    return `${runTitle(run)}${facts ? ` · ${facts}` : ''} · ${run.status}`;
+  };
+  const current = props.runs.find(run => run.id === props.value);
   return (
     <label className="jp-Lineage-picker">
       <span>{props.label}</span>
       <select
         className="jp-mod-styled"
         aria-label={props.label}
+        title={current ? `${current.id}\n${text(current)}` : props.value}
         value={props.value}
         onChange={event => props.onChange(event.target.value)}
       >
+        {!current && <option value={props.value}>{props.value}</option>}
         {props.runs.map(run => (
           <option key={run.id} value={run.id}>
-            {`${shortId(run.id)} · ${run.kind} · ${formatWhen(run.started)} · ${run.status}`}
+            {text(run)}
           </option>
         ))}
       </select>
@@ -76,9 +84,15 @@ function Sections(props: { diff: IDiff }): JSX.Element {
                       <td className="jp-Lineage-diff-name" title={row.title ?? row.name}>
                         {row.name}
                       </td>
-                      <td>{row.a}</td>
-                      <td>{row.b}</td>
-                      <td>{row.extra ?? (row.status !== 'changed' ? row.status : '')}</td>
+                      <td data-label="A" title={row.a}>
+                        {row.a}
+                      </td>
+                      <td data-label="B" title={row.b}>
+                        {row.b}
+                      </td>
+                      <td className="jp-Lineage-diff-extra">
+                        {row.extra ?? (row.status === 'added' || row.status === 'removed' ? row.status : '')}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
