@@ -1,16 +1,17 @@
 import ELK from 'elkjs/lib/elk.bundled.js';
 import { describe, expect, it } from 'vitest';
 
+import { labelContext, nodeLines } from '../src/labels';
 import {
+  boxSize,
   defaultPair,
   diffLines,
   diffSections,
+  drawnEdges,
   formatDuration,
   formatValue,
   formatWhen,
   newestRun,
-  nodeDetails,
-  nodeLabel,
   relativePath,
   runsSignature,
   sectionSize,
@@ -18,100 +19,10 @@ import {
   toElk,
   upstream
 } from '../src/shape';
-import type { IDiff, IGraph, IRunSummary } from '../src/tokens';
+import type { IDiff, IGraph } from '../src/tokens';
+import { RUN, run, trainGraph } from './fixtures';
 
-const RUN = '01a22c32-64c1-7000-8000-000000000001';
-
-/** The shape GET /lineage/api/graph answers for train.ipynb with its run expanded. */
-function trainGraph(): IGraph {
-  const cell = (id: string, n: number, source: string) => ({
-    id: `${RUN}:${id}`,
-    type: 'execution' as const,
-    run_id: RUN,
-    cell_id: id,
-    execution_count: n,
-    source,
-    error: null,
-    executions: 1
-  });
-  const file = (id: string, name: string, kind: string, stale = false) => ({
-    id,
-    type: 'artifact' as const,
-    path: `/p/${name}`,
-    name,
-    kind,
-    hash: `blake3:${id}${'0'.repeat(20)}`,
-    stale
-  });
-  return {
-    nodes: [
-      file('csv', 'customers.csv', 'dataset'),
-      file('model', 'model.joblib', 'model', true),
-      file('png', 'roc.png', 'figure'),
-      {
-        id: RUN,
-        type: 'run',
-        kind: 'interactive',
-        status: 'running',
-        started: '2026-11-30T11:00:00+00:00',
-        notebook: '/p/train.ipynb',
-        parameters: {},
-        label: 'train.ipynb · 01a22c32-64c1'
-      },
-      cell('read', 2, '\n\nraw = pd.read_csv(data_path)'),
-      cell('fit', 3, 'model.fit(X, y)'),
-      cell('dump', 4, 'joblib.dump(model, "out/model.joblib")'),
-      cell('plot', 5, 'fig.savefig("out/roc.png")')
-    ],
-    edges: [
-      { source: 'csv', target: `${RUN}:read`, type: 'read' },
-      { source: `${RUN}:read`, target: `${RUN}:fit`, type: 'next' },
-      { source: `${RUN}:fit`, target: `${RUN}:dump`, type: 'next' },
-      { source: `${RUN}:dump`, target: `${RUN}:plot`, type: 'next' },
-      { source: `${RUN}:dump`, target: 'model', type: 'wrote' },
-      { source: `${RUN}:plot`, target: 'png', type: 'wrote' },
-      { source: RUN, target: `${RUN}:read`, type: 'contains' },
-      { source: RUN, target: `${RUN}:fit`, type: 'contains' },
-      { source: RUN, target: `${RUN}:dump`, type: 'contains' },
-      { source: RUN, target: `${RUN}:plot`, type: 'contains' }
-    ]
-  };
-}
-
-function run(id: string, extra: Partial<IRunSummary> = {}): IRunSummary {
-  return {
-    id,
-    kind: 'papermill',
-    notebook: '/p/train.ipynb',
-    status: 'succeeded',
-    started: '2026-11-30T11:00:00+00:00',
-    ended: null,
-    duration_s: 2.5,
-    parent_id: null,
-    error: null,
-    parameters: {},
-    metrics: {},
-    executions: 8,
-    errors: 0,
-    ...extra
-  };
-}
-
-describe('labels and formats', () => {
-  it('labels nodes by file name, run label and first non-empty line', () => {
-    const g = trainGraph();
-    expect(nodeLabel(g.nodes[0])).toBe('customers.csv');
-    expect(nodeLabel(g.nodes[3])).toBe('train.ipynb · 01a22c32-64c1');
-    expect(nodeLabel(g.nodes[4])).toBe('[2] raw = pd.read_csv(data_path)');
-    expect(nodeLabel(g.nodes[6])).toBe('[4] joblib.dump(model, "out/model.j…');
-    expect(nodeLabel(g.nodes[6]).length).toBe(36);
-  });
-
-  it('keeps markup as plain text', () => {
-    const node = { ...trainGraph().nodes[4], source: '<img src=x onerror=alert(1)>' };
-    expect(nodeLabel(node as any)).toBe('[2] <img src=x onerror=alert(1)>');
-  });
-
+describe('formats', () => {
   it('formats durations, times and values', () => {
     expect(formatDuration(0.25)).toBe('250 ms');
     expect(formatDuration(2.54)).toBe('2.5 s');
@@ -131,11 +42,6 @@ describe('labels and formats', () => {
     expect(relativePath('/elsewhere/x.csv', '/p')).toBe('/elsewhere/x.csv');
   });
 
-  it('describes nodes for the details pane', () => {
-    const details = Object.fromEntries(nodeDetails(trainGraph().nodes[1]));
-    expect(details.Path).toBe('/p/model.joblib');
-    expect(details.State).toMatch(/^stale/);
-  });
 });
 
 describe('runs', () => {
@@ -153,20 +59,39 @@ describe('runs', () => {
 });
 
 describe('graph', () => {
-  it('builds ELK input with every node sized and dangling edges dropped', () => {
+  const lines = (g: IGraph) => {
+    const ctx = labelContext(g);
+    return (node: IGraph['nodes'][number]) => nodeLines(ctx, node);
+  };
+
+  it('builds ELK input with every node sized to its lines and dangling edges dropped', () => {
     const g = trainGraph();
     g.edges.push({ source: 'csv', target: 'gone', type: 'read' });
-    const elk = toElk(g);
+    const elk = toElk(g, lines(g));
     expect(elk.children.map(c => c.id)).toEqual(g.nodes.map(n => n.id));
-    expect(elk.edges).toHaveLength(10);
+    // 1 read, 3 next, 2 wrote and the run's edge to its first cell only
+    expect(elk.edges).toHaveLength(7);
+    expect(elk.layoutOptions['elk.direction']).toBe('DOWN');
+    expect(toElk(g, lines(g), 'RIGHT').layoutOptions['elk.direction']).toBe('RIGHT');
     for (const child of elk.children) {
       expect(child.width).toBeGreaterThanOrEqual(60);
-      expect(child.height).toBe(28);
     }
+    const byId = Object.fromEntries(elk.children.map(c => [c.id, c]));
+    expect(byId.csv.height).toBe(boxSize(['a', 'b']).height); // name and version
+    expect(byId[`${RUN}:fit`].height).toBe(boxSize(['a']).height); // touched no file: one line
+    expect(boxSize(['a', 'b']).height).toBeGreaterThan(boxSize(['a']).height);
+    expect(boxSize(['x'.repeat(40)]).width).toBeGreaterThan(boxSize(['x'.repeat(10)]).width);
+  });
+
+  it('draws a run joined to its first cell only; upstream still walks every edge', () => {
+    const drawn = drawnEdges(trainGraph()).filter(e => e.type === 'contains');
+    expect(drawn).toEqual([{ source: RUN, target: `${RUN}:read`, type: 'contains' }]);
+    expect(upstream(trainGraph(), `${RUN}:plot`).nodes.has(RUN)).toBe(true);
   });
 
   it('lays out with ELK: every node placed, data above the cells above the model', async () => {
-    const result = await new ELK().layout(toElk(trainGraph()) as any);
+    const g = trainGraph();
+    const result = await new ELK().layout(toElk(g, lines(g)) as any);
     const y = Object.fromEntries((result.children ?? []).map(c => [c.id, c.y ?? NaN]));
     expect(Object.keys(y)).toHaveLength(8);
     expect(y.csv).toBeLessThan(y[`${RUN}:read`]);
@@ -245,6 +170,22 @@ describe('diff', () => {
     expect(by.git.rows).toEqual([{ name: 'commit', status: 'changed', a: 'abc', b: 'def' }]);
     expect(by.git.code[0].lines.map(l => l.kind)).toEqual(['file', 'file', 'hunk', 'del', 'add']);
     expect(by.code.code[0].cell).toBe('2f9df9ef');
+  });
+
+  it('lists unchanged metrics too, greyed, without counting them as differences', () => {
+    const same: IDiff = {
+      ...diff,
+      a: run('a', { metrics: { auc: 0.8675, accuracy: 0.9, f1: 0.5 } }),
+      b: run('b', { metrics: { auc: 0.8712, accuracy: 0.85, f1: 0.5 } })
+    };
+    const metrics = diffSections(same).find(s => s.key === 'metrics');
+    expect(metrics?.rows.map(r => [r.name, r.status])).toEqual([
+      ['accuracy', 'changed'],
+      ['auc', 'changed'],
+      ['f1', 'same']
+    ]);
+    expect(metrics?.rows[2]).toMatchObject({ a: '0.5', b: '0.5' });
+    expect(sectionSize(metrics!)).toBe(2);
   });
 
   it('reports status changes with both errors', () => {
