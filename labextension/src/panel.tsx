@@ -65,6 +65,7 @@ export class LineageGraphWidget extends ReactWidget {
     this.title.label = 'Lineage graph';
     this.title.caption = 'Lineage graph of the notebook in focus';
     this.title.closable = true;
+    this.node.tabIndex = -1;
     this._rename();
     model.changed.connect(this._rename, this);
   }
@@ -87,6 +88,14 @@ export class LineageGraphWidget extends ReactWidget {
   protected onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
     this.model.setGraphVisible(false);
+  }
+
+  /** Take the focus, so the shell's focus tracking keeps this tab current. */
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    if (!this.node.contains(document.activeElement)) {
+      this.node.focus();
+    }
   }
 
   protected onCloseRequest(msg: Message): void {

@@ -49,6 +49,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.fixture(autouse=True)
+def _no_env_db(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI runs the tests start write to the notebook's own store."""
+    monkeypatch.delenv("JUPYTER_LINEAGE_DB", raising=False)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict[str, Any]:
     assert os.path.exists(CHROMIUM), (

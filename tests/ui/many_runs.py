@@ -30,7 +30,11 @@ def make(folder: Path, n: int) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(source) for _, source in CELLS]
     for (cell_id, _), cell in zip(CELLS, nb.cells, strict=True):
         cell["id"] = cell_id

@@ -1,104 +1,30 @@
-"""The Lineage sidebar in a real JupyterLab, in Debian's Chromium: runs, graph, upstream
-highlight, go-to-cell, diff of two parameterised runs, inert user text, empty state."""
+"""The Lineage sidebar in a real JupyterLab, in Debian's Chromium: runs, graph (the sidebar's
+outline and the main-area drawing), upstream highlight, go-to-cell, diff of two parameterised
+runs, inert user text, empty state."""
 
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
-import nbformat
-import pytest
-from playwright.sync_api import Locator, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import Page, expect
 
 from ..conftest import lineage
-from .conftest import SCREENSHOTS, Lab
-
-PANEL = "#jupyter-lineage-panel"
-TIMEOUT = 60_000
-
-
-@pytest.fixture(autouse=True)
-def _no_env_db(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("JUPYTER_LINEAGE_DB", raising=False)
-
-
-def open_notebook(page: Page, lab: Lab, path: str) -> None:
-    page.goto(lab.page_url(f"lab/tree/{path}"))
-    expect(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")).to_be_visible(
-        timeout=TIMEOUT
-    )
-    deadline = time.monotonic() + TIMEOUT / 1000
-    while not any(
-        s["path"] == path and s["kernel"]["execution_state"] == "idle"
-        for s in lab.api("api/sessions")
-    ):
-        assert time.monotonic() < deadline, f"no idle kernel for {path}"
-        time.sleep(0.3)
-
-
-RAN = """n => {
-  const prompts = [...document.querySelectorAll(
-    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
-  return prompts.length === n && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-}"""
-STARTED = """() => [...document.querySelectorAll(
-  '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')
-].some(p => /\\[(\\d+|\\*)\\]/.test(p.textContent))"""
-
-
-def run_all(page: Page, code_cells: int) -> None:
-    """Run > Run All Cells, as a user does (again if the kernel was not listening yet)."""
-    for _ in range(3):
-        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").click(
-            position={"x": 5, "y": 5}
-        )
-        page.locator("li.lm-MenuBar-item", has_text="Run").first.click()
-        page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
-        try:
-            page.wait_for_function(STARTED, timeout=10_000)
-            break
-        except PlaywrightTimeoutError:
-            continue
-    page.wait_for_function(RAN, arg=code_cells, timeout=TIMEOUT)
-
-
-def open_sidebar(page: Page) -> Locator:
-    panel = page.locator(PANEL)
-    tab = page.locator(f'li.lm-TabBar-tab[data-id="{PANEL[1:]}"]')
-    expect(tab).to_be_visible()
-    if not panel.is_visible():  # the workspace may have restored it open already
-        tab.click()
-    expect(panel).to_be_visible()
-    box = panel.bounding_box()
-    assert box is not None
-    if box["width"] < 500:  # widen the sidebar as a user would, by its split handle
-        edge, middle = box["x"] + box["width"], box["y"] + box["height"] / 2
-        page.mouse.move(edge + 2, middle)
-        page.mouse.down()
-        page.mouse.move(620, middle, steps=5)
-        page.mouse.up()
-    return panel
-
-
-def node(panel: Locator, kind: str, label: str) -> Locator:
-    return panel.locator(f'g[data-node-type="{kind}"][aria-label="{label}"]')
-
-
-def new_notebook(path: Path, *sources: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
-    nbformat.write(nb, str(path))
-
-
-def shot(page: Page, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+from .conftest import Lab
+from .helpers import (
+    GRAPH,
+    PANEL,
+    TIMEOUT,
+    item,
+    new_notebook,
+    node,
+    open_graph,
+    open_notebook,
+    open_sidebar,
+    run_all,
+    set_width,
+    shot,
+)
 
 
 def test_runs_graph_upstream_and_go_to_cell(page: Page, lab: Lab) -> None:
@@ -111,43 +37,67 @@ def test_runs_graph_upstream_and_go_to_cell(page: Page, lab: Lab) -> None:
     expect(run).to_have_count(1, timeout=TIMEOUT)
     expect(run.locator(".jp-Lineage-run-kind")).to_have_text("interactive")
     expect(run.locator(".jp-Lineage-run-meta")).to_contain_text("7 cells", timeout=TIMEOUT)
-    expect(run.locator(".jp-Lineage-run-metrics")).to_contain_text("accuracy")
-    shot(page, "sidebar-runs")
+    expect(panel.locator('th[data-column="metric:accuracy"]')).to_be_visible()
+    expect(run.locator('td[data-column="metric:accuracy"]')).to_have_text(
+        re.compile(r"^0\.\d+$"), timeout=TIMEOUT
+    )
+    shot(page, "sidebar-first-run")
 
+    # the sidebar's compact view: the newest run's cells, labelled by what they did
     panel.get_by_role("tab", name="Graph").click()
-    csv = node(panel, "artifact", "customers.csv")
-    model = node(panel, "artifact", "model.joblib")
+    outline = panel.get_by_label("Lineage outline")
+    read_item = outline.locator('.jp-Lineage-item[data-node-id$=":d9bf2b3b"]')
+    expect(read_item.locator(".jp-Lineage-item-main")).to_have_text(
+        re.compile(r"^\[\d+\] reads customers\.csv$"), timeout=TIMEOUT
+    )
+    expect(item(outline, "model.joblib").locator(".jp-Lineage-item-sub")).to_have_text(
+        re.compile(r"^[0-9a-f]{8} · [0-9a-f]{8}-[0-9a-f]{4} · ")  # short hash · run · when
+    )
+
+    set_width(page, panel, 360)  # room for the main-area graph beside it
+    graph = open_graph(page, panel)
+    csv = node(graph, "artifact", "customers.csv")
+    model = node(graph, "artifact", "model.joblib")
     expect(csv).to_be_visible(timeout=TIMEOUT)
     expect(model).to_be_visible()
-    cells = panel.locator('g[data-node-type="execution"]')
+    cells = graph.locator('g[data-node-type="execution"]')
     assert cells.count() == 7  # all but the %load_ext cell that starts tracking
     csv_id = csv.get_attribute("data-node-id")
     model_id = model.get_attribute("data-node-id")
-    reader = panel.locator(f'path[data-edge^="{csv_id}->"][data-edge$=":read"]')
-    writer = panel.locator(f'path[data-edge*="->{model_id}:wrote"]')
+    reader = graph.locator(f'path[data-edge^="{csv_id}->"][data-edge$=":read"]')
+    writer = graph.locator(f'path[data-edge*="->{model_id}:wrote"]')
     assert reader.count() == 1 and writer.count() == 1
     read_cell = reader.get_attribute("data-edge").split("->")[1].rsplit(":", 1)[0]  # type: ignore[union-attr]
     assert read_cell.endswith(":d9bf2b3b")  # the cell that ran pd.read_csv
+    expect(graph.locator(f'g[data-node-id="{read_cell}"] text').first).to_have_text(
+        re.compile(r"^\[\d+\] reads customers\.csv$")
+    )
 
-    panel.get_by_role("button", name="Fit").click()
+    graph.get_by_role("button", name="Fit").click()
     model.click()
     upstream = re.compile(r"\bjp-mod-upstream\b")
     expect(csv).to_have_class(upstream)
-    expect(panel.locator(f'g[data-node-id="{read_cell}"]')).to_have_class(upstream)
+    expect(graph.locator(f'g[data-node-id="{read_cell}"]')).to_have_class(upstream)
     expect(model).to_have_class(re.compile(r"\bjp-mod-selected\b"))
     # the figure is written after the model: not part of how the model was made
-    expect(node(panel, "artifact", "roc.png")).to_have_class(re.compile(r"\bjp-mod-dimmed\b"))
-    assert panel.locator("path.jp-Lineage-edge.jp-mod-upstream").count() >= 4
-    details = panel.get_by_label("Node details")
+    expect(node(graph, "artifact", "roc.png")).to_have_class(re.compile(r"\bjp-mod-dimmed\b"))
+    assert graph.locator("path.jp-Lineage-edge.jp-mod-upstream").count() >= 4
+    details = graph.get_by_label("Node details")
     expect(details).to_contain_text(str(lab.root / "out" / "model.joblib"))
+    # which run wrote it, and that run's metrics
+    expect(details).to_contain_text("Written by")
+    expect(details.locator(".jp-Lineage-details-metrics")).to_contain_text("accuracy")
+    # the selection is shared: the sidebar's outline highlights the same path
+    expect(item(outline, "model.joblib")).to_have_class(re.compile(r"\bjp-mod-selected\b"))
+    expect(item(outline, "roc.png")).to_have_class(re.compile(r"\bjp-mod-dimmed\b"))
     shot(page, "sidebar-graph")
 
-    dump_cell = panel.locator('g[data-node-type="execution"][data-node-id$=":c96d6fcc"]')
+    dump_cell = graph.locator('g[data-node-type="execution"][data-node-id$=":c96d6fcc"]')
     dump_cell.click()
     expect(details.locator(".jp-Lineage-source")).to_contain_text("joblib.dump")
     details.get_by_role("button", name="Go to cell").click()
     active = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell.jp-mod-active")
-    expect(active).to_contain_text("joblib.dump")
+    expect(active).to_contain_text("joblib.dump", timeout=TIMEOUT)
 
 
 def test_diff_shows_the_changed_parameter(page: Page, lab: Lab) -> None:
@@ -158,7 +108,8 @@ def test_diff_shows_the_changed_parameter(page: Page, lab: Lab) -> None:
     # a run finishing while the panel is open shows up without a reload
     lineage("run", "train.ipynb", "-p", "C", "2.0", cwd=lab.root)
     expect(panel.locator(".jp-Lineage-run")).to_have_count(3, timeout=TIMEOUT)
-    expect(panel.locator(".jp-Lineage-run").first).to_contain_text("C=2")
+    first = panel.locator(".jp-Lineage-run").first
+    expect(first.locator('td[data-column="param:C"]')).to_have_text("2", timeout=TIMEOUT)
 
     panel.get_by_role("tab", name="Diff").click()
     params = panel.locator('details[data-section="parameters"]')
@@ -174,6 +125,8 @@ def test_diff_shows_the_changed_parameter(page: Page, lab: Lab) -> None:
 
 
 def test_stale_outputs_are_marked(page: Page, lab: Lab) -> None:
+    if not (lab.root / ".lineage" / "lineage.db").exists():  # when run on its own
+        lineage("run", "train.ipynb", "-p", "C", "0.5", cwd=lab.root)
     csv = lab.root / "data" / "customers.csv"
     original = csv.read_text()
     csv.write_text(original + original.splitlines()[1] + "\n")  # one more row: new content
@@ -181,13 +134,15 @@ def test_stale_outputs_are_marked(page: Page, lab: Lab) -> None:
         open_notebook(page, lab, "train.ipynb")
         panel = open_sidebar(page)
         panel.get_by_role("tab", name="Graph").click()
-        # every recorded version of the model was made from the old CSV
-        stale = panel.locator(
-            'g[data-node-type="artifact"][aria-label="model.joblib"].jp-mod-stale'
-        )
+        # the newest model was made from the old CSV: marked in the outline and the drawing
+        listed = item(panel, "model.joblib").and_(panel.locator(".jp-mod-stale"))
+        expect(listed.first).to_be_visible(timeout=TIMEOUT)
+        expect(listed.first).to_contain_text("stale")
+        graph = open_graph(page, panel)
+        stale = graph.locator('g[data-node-type="artifact"][data-name="model.joblib"].jp-mod-stale')
         expect(stale.first).to_be_visible(timeout=TIMEOUT)
         expect(stale.first).to_contain_text("stale")
-        expect(node(panel, "artifact", "customers.csv")).not_to_have_class(
+        expect(node(graph, "artifact", "customers.csv")).not_to_have_class(
             re.compile(r"\bjp-mod-stale\b")
         )
     finally:
@@ -204,13 +159,20 @@ def test_user_text_is_rendered_as_text(page: Page, lab: Lab) -> None:
     panel = open_sidebar(page)
     expect(panel.locator(".jp-Lineage-run-meta")).to_contain_text("1 failed", timeout=TIMEOUT)
     panel.get_by_role("tab", name="Graph").click()
-    cell = panel.locator('g[data-node-type="execution"]').filter(has_text=payload)
+    listed = panel.locator(".jp-Lineage-item-execution").filter(has_text=payload)
+    expect(listed).to_have_count(1, timeout=TIMEOUT)
+    expect(listed.locator(".jp-Lineage-item-main")).to_have_text(f"[2] {payload}")
+    listed.click()
+    expect(panel.locator(".jp-Lineage-source")).to_have_text(payload)
+    graph = open_graph(page, panel)
+    cell = graph.locator('g[data-node-type="execution"]').filter(has_text=payload)
     expect(cell).to_have_count(1, timeout=TIMEOUT)
     expect(cell.locator("text").first).to_have_text(f"[2] {payload}")
-    cell.click()
-    expect(panel.locator(".jp-Lineage-source")).to_have_text(payload)
+    # selected in the sidebar, so selected here too: its details show the code as text
+    expect(cell).to_have_class(re.compile(r"\bjp-mod-selected\b"))
+    expect(graph.locator(".jp-Lineage-source")).to_have_text(payload)
     page.wait_for_timeout(500)
-    assert panel.locator("img").count() == 0
+    assert panel.locator("img").count() == 0 and graph.locator("img").count() == 0
     assert dialogs == []
 
 
@@ -230,18 +192,26 @@ def test_settings_and_commands_are_registered(page: Page, lab: Lab) -> None:
     settings = lab.api("lab/api/settings/jupyter-lineage:plugin")
     props = settings["schema"]["properties"]
     assert props["refreshInterval"]["default"] == 3 and props["storePath"]["default"] == ""
+    assert props["hiddenRunColumns"]["default"] == []
     open_notebook(page, lab, "train.ipynb")
     palette = page.locator(".lm-CommandPalette-input")
     page.locator("li.lm-MenuBar-item", has_text="View").first.click()
     page.locator("li.lm-Menu-item[data-command='apputils:activate-command-palette']").click()
     expect(palette).to_be_visible()
     palette.press_sequentially("Lineage Graph")
-    item = page.locator(".lm-CommandPalette-item.lm-mod-active")
-    expect(item).to_have_attribute("data-command", "lineage:show-graph")
+    active = page.locator(".lm-CommandPalette-item.lm-mod-active")
+    expect(active).to_have_attribute("data-command", "lineage:show-graph")
     page.keyboard.press("Enter")
     panel = page.locator(PANEL)
     expect(panel).to_be_visible()
     expect(panel.get_by_role("tab", name="Graph")).to_have_attribute("aria-selected", "true")
+    # the main-area graph has its command too
+    page.locator("li.lm-MenuBar-item", has_text="View").first.click()
+    page.locator("li.lm-Menu-item[data-command='apputils:activate-command-palette']").click()
+    palette.press_sequentially("Lineage Graph in Main Area")
+    expect(active).to_have_attribute("data-command", "lineage:open-graph")
+    page.keyboard.press("Enter")
+    expect(page.locator(GRAPH)).to_be_visible(timeout=TIMEOUT)
 
 
 def test_dark_theme_follows_jupyterlab(page: Page, lab: Lab) -> None:
@@ -249,13 +219,15 @@ def test_dark_theme_follows_jupyterlab(page: Page, lab: Lab) -> None:
         lineage("run", "train.ipynb", "-p", "C", "0.5", cwd=lab.root)
     open_notebook(page, lab, "train.ipynb")
     panel = open_sidebar(page)
-    panel.get_by_role("tab", name="Graph").click()
-    expect(node(panel, "artifact", "customers.csv")).to_be_visible(timeout=TIMEOUT)
+    graph = open_graph(page, panel)
+    expect(node(graph, "artifact", "customers.csv")).to_be_visible(timeout=TIMEOUT)
+
+    def luminance(css: str) -> float:
+        r, g, b = (int(v) for v in re.findall(r"\d+", css)[:3])
+        return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
 
     def background() -> float:
-        rgb = panel.evaluate("el => getComputedStyle(el).backgroundColor")
-        r, g, b = (int(v) for v in re.findall(r"\d+", rgb)[:3])
-        return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+        return luminance(panel.evaluate("el => getComputedStyle(el).backgroundColor"))
 
     assert background() > 0.8
     page.locator("li.lm-MenuBar-item", has_text="Settings").first.click()
@@ -266,14 +238,27 @@ def test_dark_theme_follows_jupyterlab(page: Page, lab: Lab) -> None:
     )
     page.wait_for_timeout(500)
     assert background() < 0.3
-    label = panel.locator('g[data-node-type="artifact"] text').first
+    assert luminance(graph.evaluate("el => getComputedStyle(el).backgroundColor")) < 0.3
+    label = graph.locator('g[data-node-type="artifact"] text').first
     colour = label.evaluate("el => getComputedStyle(el).fill")
     assert sum(int(v) for v in re.findall(r"\d+", colour)[:3]) > 3 * 150  # light text on dark
+    listed = panel.locator(".jp-Lineage-item-main").first
+    assert luminance(listed.evaluate("el => getComputedStyle(el).color")) > 0.6
     shot(page, "sidebar-dark")
 
 
 def test_docs_show_the_screenshots() -> None:
     docs = Path(__file__).resolve().parents[2] / "docs"
     text = (docs / "sidebar.md").read_text()
-    for name in ("sidebar-runs", "sidebar-graph", "sidebar-diff", "sidebar-dark"):
+    for name in (
+        "sidebar-runs",
+        "sidebar-graph",
+        "sidebar-diff",
+        "sidebar-dark",
+        "sidebar-compare",
+        "sidebar-plot",
+        "sidebar-plot-steps",
+        "graph-all-runs",
+        "sidebar-250",
+    ):
         assert f"images/{name}.png" in text and (docs / "images" / f"{name}.png").exists()
