@@ -4,8 +4,10 @@ import type { LineageModel } from '../model';
 import { sortRuns, tableColumns, type IColumn } from '../table';
 import type { IRunSummary } from '../tokens';
 import { Message } from './Message';
-import { RunsPlot } from './RunsPlot';
 import { RunsTable } from './RunsTable';
+
+// chart.js loads when a plot is first opened, not with the sidebar
+const RunsPlot = React.lazy(() => import('./RunsPlot').then(m => ({ default: m.RunsPlot })));
 
 /** The filter box: `runs --where` conditions, applied on Enter, checked by the server. */
 function Filter(props: { model: LineageModel }): JSX.Element {
@@ -164,7 +166,11 @@ export function RunsView(props: { model: LineageModel; runs: IRunSummary[] }): J
       ) : (
         <>
           {table.loading && !table.data && <Message kind="loading" title="Filtering…" />}
-          {model.plotOpen && rows.length > 0 && <RunsPlot model={model} rows={rows} />}
+          {model.plotOpen && rows.length > 0 && (
+            <React.Suspense fallback={<Message kind="loading" title="Loading the plot…" />}>
+              <RunsPlot model={model} rows={rows} />
+            </React.Suspense>
+          )}
           <SelectionBar model={model} />
           {table.data && rows.length === 0 ? (
             <Message title="No run matches the filter." hint="Loosen a condition, or clear the filter." />
