@@ -9,6 +9,8 @@ import type { Focus, IGraph } from './tokens';
 
 /** How many runs "all runs" draws at first, and how many more each "Show more" adds. */
 export const GRAPH_PAGE = 50;
+/** The most runs one graph answer holds (the REST API's bound). */
+export const GRAPH_MAX = 200;
 
 export class GraphModel {
   focus: Focus = { kind: 'latest' };
@@ -63,7 +65,7 @@ export class GraphModel {
   }
 
   showMore(): void {
-    this.limit = Math.min(1000, this.limit + GRAPH_PAGE);
+    this.limit = Math.min(GRAPH_MAX, this.limit + GRAPH_PAGE);
     void this.load();
   }
 

@@ -111,6 +111,8 @@ export interface IGraph {
   /** Of the runs the graph started from: how many are drawn, how many there are. */
   shown?: number;
   total?: number;
+  /** The server cut the graph at its bounds (200 runs, 5,000 nodes). */
+  truncated?: boolean;
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { GRAPH_PAGE, type GraphModel } from '../graphModel';
+import { GRAPH_MAX, GRAPH_PAGE, type GraphModel } from '../graphModel';
 import { labelContext, matches, runFacts, runTitle, type ILabelContext } from '../labels';
 import type { LineageModel } from '../model';
 import { upstream, type IPath } from '../shape';
@@ -140,17 +140,23 @@ export function SearchBox(props: {
 export function RunsShown(props: { graph: GraphModel; data: IGraph }): JSX.Element | null {
   const { graph, data } = props;
   if (graph.focus.kind !== 'all' || data.total === undefined || data.shown === undefined) {
-    return null;
+    return data.truncated ? (
+      <span className="jp-Lineage-shown">cut to fit the graph's bounds: search, or trace one node</span>
+    ) : null;
   }
   const rest = data.total - data.shown;
+  const more = Math.min(rest, GRAPH_PAGE, GRAPH_MAX - graph.limit);
   return (
     <span className="jp-Lineage-shown" aria-live="polite">
       {`${data.shown} of ${data.total} runs shown`}
-      {rest > 0 && graph.limit < 1000 && (
+      {more > 0 ? (
         <button className="jp-Lineage-link" onClick={() => graph.showMore()}>
-          {`Show ${Math.min(rest, GRAPH_PAGE)} more`}
+          {`Show ${more} more`}
         </button>
+      ) : (
+        rest > 0 && ' (the newest 200 at most: filter the Runs tab, or trace one run)'
       )}
+      {data.truncated && ' · cut to fit: search, or trace one run'}
     </span>
   );
 }
