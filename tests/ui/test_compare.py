@@ -4,7 +4,9 @@ work area (legible at first, "50 of 100 runs shown", search)."""
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
@@ -16,6 +18,19 @@ from .helpers import TIMEOUT, many_runs, open_graph, open_notebook, open_sidebar
 def _api_runs(lab: Lab, path: str, *where: str) -> list[dict[str, Any]]:
     query = "".join(f"&where={w.replace(' ', '%20')}" for w in where)
     return lab.api(f"lineage/api/runs?notebook={path}&limit=1000{query}")  # type: ignore[no-any-return]
+
+
+def _save_hidden(lab: Lab, keys: list[str]) -> None:
+    """Set the hidden columns through JupyterLab's settings API, as the Columns menu does."""
+    body = json.dumps({"raw": json.dumps({"refreshInterval": 1, "hiddenRunColumns": keys})})
+    request = urllib.request.Request(
+        f"{lab.url}/lab/api/settings/jupyter-lineage:plugin",
+        data=body.encode(),
+        method="PUT",
+        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status in (200, 204)
 
 
 def _table(page: Page, lab: Lab, width: int = 600) -> tuple[str, Locator]:
@@ -109,16 +124,17 @@ def test_filter_columns_and_plot(page: Page, lab: Lab) -> None:
     settings = lab.api("lab/api/settings/jupyter-lineage:plugin")
     assert settings["settings"]["hiddenRunColumns"] == ["metric:loss"]
     try:
-        page.reload()
+        open_notebook(page, lab, path)  # a new page: the choice comes back from the settings
         panel = open_sidebar(page, 600)
         panel.get_by_role("tab", name="Runs").click()
         expect(panel.locator('th[data-column="metric:auc"]')).to_be_visible(timeout=TIMEOUT)
         expect(panel.locator('th[data-column="metric:loss"]')).to_have_count(0)
-    finally:
         panel.locator(".jp-Lineage-columns summary").click()
         panel.get_by_role("checkbox", name="loss (metric)").check()
-    expect(panel.locator('th[data-column="metric:loss"]')).to_be_visible(timeout=TIMEOUT)
-    panel.locator(".jp-Lineage-columns summary").click()
+        expect(panel.locator('th[data-column="metric:loss"]')).to_be_visible(timeout=TIMEOUT)
+        panel.locator(".jp-Lineage-columns summary").click()
+    finally:  # the other tests see every column, whatever happened here
+        _save_hidden(lab, [])
 
     # the plot: a metric against a parameter over every run, then against the step
     panel.get_by_role("button", name="Plot").click()

@@ -230,21 +230,26 @@ def test_dark_theme_follows_jupyterlab(page: Page, lab: Lab) -> None:
         return luminance(panel.evaluate("el => getComputedStyle(el).backgroundColor"))
 
     assert background() > 0.8
-    page.locator("li.lm-MenuBar-item", has_text="Settings").first.click()
-    page.locator("li.lm-Menu-item", has_text="Theme").first.hover()
-    page.locator("li.lm-Menu-item", has_text="JupyterLab Dark").first.click()
-    expect(page.locator("body")).to_have_attribute(
-        "data-jp-theme-name", "JupyterLab Dark", timeout=TIMEOUT
-    )
-    page.wait_for_timeout(500)
-    assert background() < 0.3
-    assert luminance(graph.evaluate("el => getComputedStyle(el).backgroundColor")) < 0.3
-    label = graph.locator('g[data-node-type="artifact"] text').first
-    colour = label.evaluate("el => getComputedStyle(el).fill")
-    assert sum(int(v) for v in re.findall(r"\d+", colour)[:3]) > 3 * 150  # light text on dark
-    listed = panel.locator(".jp-Lineage-item-main").first
-    assert luminance(listed.evaluate("el => getComputedStyle(el).color")) > 0.6
-    shot(page, "sidebar-dark")
+
+    def theme(name: str) -> None:
+        page.locator("li.lm-MenuBar-item", has_text="Settings").first.click()
+        page.locator("li.lm-Menu-item", has_text="Theme").first.hover()
+        page.locator("li.lm-Menu-item", has_text=name).first.click()
+        expect(page.locator("body")).to_have_attribute("data-jp-theme-name", name, timeout=TIMEOUT)
+
+    theme("JupyterLab Dark")
+    try:
+        page.wait_for_timeout(500)
+        assert background() < 0.3
+        assert luminance(graph.evaluate("el => getComputedStyle(el).backgroundColor")) < 0.3
+        label = graph.locator('g[data-node-type="artifact"] text').first
+        colour = label.evaluate("el => getComputedStyle(el).fill")
+        assert sum(int(v) for v in re.findall(r"\d+", colour)[:3]) > 3 * 150  # light on dark
+        listed = panel.locator(".jp-Lineage-item-main").first
+        assert luminance(listed.evaluate("el => getComputedStyle(el).color")) > 0.6
+        shot(page, "sidebar-dark")
+    finally:  # the theme is a saved setting: leave the light one for the tests after this
+        theme("JupyterLab Light")
 
 
 def test_docs_show_the_screenshots() -> None:
