@@ -1,1 +1,5 @@
 import './base.css';
+import './runs.css';
+import './graph.css';
+import './diff.css';
+import './narrow.css';
