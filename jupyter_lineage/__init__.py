@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._version import __version__
 from .api import (
     LineageWarning,
     ignore,
@@ -21,8 +22,6 @@ from .api import (
 from .errors import LineageError
 from .extension import load_ipython_extension, unload_ipython_extension
 
-__version__ = "0.1.0"
-
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "jupyter-lineage"}]
@@ -33,7 +32,7 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(serverapp: object) -> None:
-    from .server import load
+    from .server import load  # jupyter_server/tornado: only in the server (start-up cost)
 
     load(serverapp)
 

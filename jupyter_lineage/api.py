@@ -15,8 +15,16 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from .capture import registry
+from .capture.tracker import Tracker
+from .diff import diff_runs
 from .errors import LineageError
-from .store import open_store, queries
+from .export import collect, renderer
+from .inputs import check_path
+from .staleness import stale
+from .store import default_db_path, open_store, queries
+from .store.merge import merge_into
+from .tracing import trace as trace_target
 
 
 class LineageWarning(UserWarning):
@@ -24,9 +32,7 @@ class LineageWarning(UserWarning):
 
 
 def _tracker(required: bool = False) -> Any:
-    from .extension import active_tracker
-
-    tracker = active_tracker()
+    tracker = registry.current()
     if tracker is None and required:
         raise LineageError(
             "Tracking is not on in this process: run `%load_ext jupyter_lineage` in the notebook "
@@ -46,9 +52,7 @@ def _tracker(required: bool = False) -> Any:
 # -- logging ------------------------------------------------------------------------------------
 def _open(db: str | None = None, **kwargs: Any) -> Any:
     """The store for a query; in a tracked kernel, the cells just run are written first."""
-    from .extension import active_tracker
-
-    tracker = active_tracker()
+    tracker = registry.current()
     if tracker is not None:
         tracker.flush()
     return open_store(db, **kwargs)
@@ -102,16 +106,15 @@ def tracking_status() -> dict[str, Any]:
 
 
 # -- scripts ------------------------------------------------------------------------------------
-_script: Any = None
-
-
 def start(*, db: str | None = None, name: str | None = None) -> str:
-    """Track this Python script (no IPython): one run, one execution spanning the script."""
-    global _script
-    from .capture.tracker import Tracker
+    """Track this Python script (no IPython): one run, one execution spanning the script.
 
-    if _script is not None:
-        return str(_script.run_id)
+    A process tracks one run: if one is already being tracked (a notebook with the extension),
+    that run's id is returned and nothing new starts.
+    """
+    current = registry.current()
+    if current is not None:
+        return str(current.run_id)
     script = name or (os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else None)
     tracker = Tracker(kind="script", notebook=script, db=db)
     source = ""
@@ -119,15 +122,14 @@ def start(*, db: str | None = None, name: str | None = None) -> str:
         with contextlib.suppress(OSError, UnicodeDecodeError), open(script, encoding="utf-8") as f:
             source = f.read()
     tracker.begin_execution(source, None)
-    _script = tracker
     atexit.register(stop)
     return str(tracker.run_id)
 
 
 def stop(error: BaseException | None = None) -> None:
-    global _script
-    tracker, _script = _script, None
-    if tracker is None:
+    """End the run :func:`start` began (a notebook's run is ended by the kernel, not here)."""
+    tracker = registry.current()
+    if tracker is None or tracker.kind != "script":
         return
     with contextlib.suppress(Exception):
         atexit.unregister(stop)
@@ -179,15 +181,14 @@ def sources(
 def trace(
     target: str, *, db: str | None = None, downstream: bool = False, depth: int | None = None
 ) -> dict[str, Any]:
-    from .tracing import trace as _trace
-
     with _open(db, notebook=target if os.path.exists(target) else None) as store:
-        return _trace(store, target, downstream=downstream, depth=depth)
+        return trace_target(store, target, downstream=downstream, depth=depth)
 
 
 # -- pipelines ----------------------------------------------------------------------------------
 def run(notebook: str, parameters: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
     """Execute a notebook with papermill as a tracked run (see ``jupyter lineage run``)."""
+    # pipeline/ imports papermill and nbclient: loaded on use, not by every tracked kernel.
     from .pipeline import run_notebook
 
     result = run_notebook(notebook, parameters, **options)
@@ -199,23 +200,19 @@ def run(notebook: str, parameters: dict[str, Any] | None = None, **options: Any)
 def reproduce(
     run: str, *, db: str | None = None, output: str | None = None, notebook: str | None = None
 ) -> dict[str, Any]:
-    from .pipeline import reproduce as _reproduce
+    from .pipeline import reproduce as _reproduce  # papermill: loaded on use (start-up cost)
 
     return _reproduce(run, db=db, output=output, notebook=notebook)
 
 
 def sweep(notebook: str, values: dict[str, list[Any]], **options: Any) -> dict[str, Any]:
-    from .pipeline import sweep as _sweep
+    from .pipeline import sweep as _sweep  # papermill: loaded on use (start-up cost)
 
     return _sweep(notebook, values, **options)
 
 
 def merge(other: str, *, db: str | None = None) -> dict[str, int]:
     """Merge another lineage database into this one (idempotent)."""
-    from .inputs import check_path
-    from .store import default_db_path
-    from .store.merge import merge_into
-
     return merge_into(default_db_path(None, db), check_path("OTHER", other))
 
 
@@ -224,24 +221,18 @@ def diff(
     run_a: str, run_b: str, *, db: str | None = None, notebook: str | None = None
 ) -> dict[str, Any]:
     """What changed between two runs (see ``jupyter lineage diff``)."""
-    from .diff import diff_runs
-
     with _open(db, notebook=notebook) as store:
         return diff_runs(store, run_a, run_b, notebook=notebook)
 
 
 def status(paths: list[str] | None = None, *, db: str | None = None) -> list[dict[str, Any]]:
     """Which recorded outputs are stale (see ``jupyter lineage status``)."""
-    from .staleness import stale
-
     with _open(db) as store:
         return stale(store, paths or None)
 
 
 def export(fmt: str, *, runs: list[str] | None = None, db: str | None = None) -> str:
     """The lineage of ``runs`` (default: all) as openlineage, prov-json, dot or mermaid."""
-    from .export import collect, renderer
-
     render = renderer(fmt)
     with _open(db) as store:
         return render(collect(store, runs))
@@ -249,7 +240,7 @@ def export(fmt: str, *, runs: list[str] | None = None, db: str | None = None) ->
 
 def emit(url: str, *, runs: list[str] | None = None, db: str | None = None) -> int:
     """POST OpenLineage events to a backend (Marquez, DataHub, …); returns how many."""
-    from .export import collect
+    # The OpenLineage client is loaded on use, not by every tracked kernel (start-up cost).
     from .export.openlineage import emit as _emit
 
     if not url.startswith(("http://", "https://")):

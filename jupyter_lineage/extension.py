@@ -6,11 +6,8 @@ import contextlib
 import os
 from typing import Any
 
-from .capture import tracker as _tracker
+from .capture import registry
 from .capture.tracker import ENV_NOTEBOOK, ENV_RUN_ID, Tracker
-
-_shell: Any = None
-_active: Tracker | None = None
 
 
 def notebook_path(shell: Any) -> str | None:
@@ -27,7 +24,7 @@ def notebook_path(shell: Any) -> str | None:
 
 
 def _pre_run_cell(info: Any) -> None:
-    tracker = _active
+    tracker = registry.current()
     if tracker is None or not tracker.enabled:
         return
     try:
@@ -37,7 +34,7 @@ def _pre_run_cell(info: Any) -> None:
 
 
 def _post_run_cell(result: Any) -> None:
-    tracker = _active
+    tracker = registry.current()
     if tracker is None or not tracker.active:
         return
     error = result.error_before_exec or result.error_in_exec
@@ -45,27 +42,30 @@ def _post_run_cell(result: Any) -> None:
 
 
 def load_ipython_extension(shell: Any) -> None:
-    global _shell, _active
-    from . import widgets  # noqa: F401  (registers %track graph and %track diff)
+    """Start tracking this kernel (or attach to the pipeline run that started it).
+
+    A process tracks one run: if a tracker is already current (a pipeline's kernel loads the
+    extension before the notebook's own ``%load_ext``), this does nothing.
+    """
+    # Imported here, not at the top: IPython's magics machinery is only needed inside a kernel,
+    # and `import jupyter_lineage` in a plain script must not pay for it (start-up cost).
     from .magics import TrackMagics
 
-    if _active is not None:
+    if registry.current() is not None:
         return
     run_id = os.environ.get(ENV_RUN_ID)
-    _active = Tracker(
+    Tracker(
         kind="papermill" if run_id else "interactive",
         notebook=notebook_path(shell),
         run_id=run_id or None,
         attach=bool(run_id),
     )
-    _shell = shell
     shell.events.register("pre_run_cell", _pre_run_cell)
     shell.events.register("post_run_cell", _post_run_cell)
     shell.register_magics(TrackMagics)
 
 
 def unload_ipython_extension(shell: Any) -> None:
-    global _shell, _active
     for name, callback in (("pre_run_cell", _pre_run_cell), ("post_run_cell", _post_run_cell)):
         try:
             shell.events.unregister(name, callback)
@@ -74,14 +74,9 @@ def unload_ipython_extension(shell: Any) -> None:
     shell.magics_manager.magics["line"].pop("track", None)
     with contextlib.suppress(Exception):
         del shell.magics_manager.registry["TrackMagics"]
-    if _active is not None:
+    tracker = registry.current()
+    if tracker is not None and tracker.kind != "script":
         # %unload_ext runs inside a cell: record that cell before the run ends.
-        if _active.active:
-            _active.end_execution()
-        _active.close()
-    _active = None
-    _shell = None
-
-
-def active_tracker() -> Tracker | None:
-    return _active or _tracker.current()
+        if tracker.active:
+            tracker.end_execution()
+        tracker.close()

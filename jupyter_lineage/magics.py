@@ -5,12 +5,13 @@ from __future__ import annotations
 import ast
 import shlex
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from . import api
+from . import api, widgets
 from .errors import LineageError
 
 HELP = """\
@@ -25,18 +26,6 @@ HELP = """\
 %track diff RUN_A RUN_B     what changed between two runs, inline
 """
 
-SUBCOMMANDS: dict[str, Any] = {}
-
-
-def subcommand(name: str) -> Any:
-    """Register a ``%track NAME`` handler: later modules (graph, diff) add theirs the same way."""
-
-    def register(func: Any) -> Any:
-        SUBCOMMANDS[name] = func
-        return func
-
-    return register
-
 
 def parse_value(text: str) -> Any:
     try:
@@ -45,7 +34,6 @@ def parse_value(text: str) -> Any:
         return text
 
 
-@subcommand("status")
 def _status(args: list[str]) -> None:
     info = api.tracking_status()
     lines = [
@@ -61,19 +49,16 @@ def _status(args: list[str]) -> None:
     sys.stdout.write("\n".join(lines) + "\n")
 
 
-@subcommand("off")
 def _off(args: list[str]) -> None:
     api.pause()
     sys.stdout.write("jupyter-lineage: paused; `%track on` resumes.\n")
 
 
-@subcommand("on")
 def _on(args: list[str]) -> None:
     api.resume()
     sys.stdout.write("jupyter-lineage: recording.\n")
 
 
-@subcommand("param")
 def _param(args: list[str]) -> None:
     if not args:
         raise LineageError("Usage: %track param NAME=VALUE [NAME=VALUE ...]")
@@ -86,7 +71,6 @@ def _param(args: list[str]) -> None:
     api.log_params(params)
 
 
-@subcommand("metric")
 def _metric(args: list[str]) -> None:
     step = None
     if "--step" in args:
@@ -104,30 +88,42 @@ def _metric(args: list[str]) -> None:
     api.log_metric(args[0], value, step=step)
 
 
-@subcommand("input")
 def _input(args: list[str]) -> None:
     if len(args) != 1:
         raise LineageError("Usage: %track input PATH")
     api.log_input(args[0])
 
 
-@subcommand("output")
 def _output(args: list[str]) -> None:
     if len(args) != 1:
         raise LineageError("Usage: %track output PATH")
     api.log_output(args[0])
 
 
-@subcommand("ignore")
 def _ignore(args: list[str]) -> None:
     if not args:
         raise LineageError("Usage: %track ignore GLOB [GLOB ...]  (e.g. %track ignore '*.tmp')")
     api.ignore(*args)
 
 
-@subcommand("help")
 def _help(args: list[str]) -> None:
     sys.stdout.write(HELP)
+
+
+# Every `%track NAME`, in one table: the inline views live with the widgets.
+SUBCOMMANDS: dict[str, Callable[[list[str]], Any]] = {
+    "status": _status,
+    "off": _off,
+    "on": _on,
+    "param": _param,
+    "metric": _metric,
+    "input": _input,
+    "output": _output,
+    "ignore": _ignore,
+    "graph": widgets.graph_command,
+    "diff": widgets.diff_command,
+    "help": _help,
+}
 
 
 @magics_class

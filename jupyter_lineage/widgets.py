@@ -8,14 +8,17 @@ user text (code, paths, errors) is escaped: rendered as text, never as markup.
 from __future__ import annotations
 
 import html
+import json
 import os
 from collections import defaultdict
 from typing import Any
 
+from IPython.display import display
+
 from . import api
+from .capture import registry
 from .diff import SECTIONS, is_empty
 from .errors import LineageError
-from .magics import subcommand
 
 COLORS = {
     "dataset": "#4c78a8",
@@ -148,7 +151,7 @@ def _bundle(widget: Any, static_html: str, text: str) -> dict[str, Any]:
 
 
 def graph_widget(graph: dict[str, Any], title: str) -> tuple[Any, str]:
-    import ipywidgets as w
+    import ipywidgets as w  # loaded on first use: a heavy import most sessions never need
 
     svg = graph_svg(graph)
     details = w.HTML("<i>Click a node for its details.</i>")
@@ -173,8 +176,6 @@ def diff_html(d: dict[str, Any]) -> str:
     head = f"<b>a</b> {html.escape(d['a']['id'])} &nbsp; <b>b</b> {html.escape(d['b']['id'])}"
     if is_empty(d):
         return head + "<p>no differences</p>"
-    import json
-
     parts = [head]
     for section in SECTIONS:
         value = d[section]
@@ -189,14 +190,12 @@ def diff_html(d: dict[str, Any]) -> str:
 
 
 def diff_widget(d: dict[str, Any]) -> tuple[Any, str]:
-    import ipywidgets as w
+    import ipywidgets as w  # loaded on first use: a heavy import most sessions never need
 
     static = diff_html(d)
     sections = [s for s in SECTIONS if d[s]]
     if not sections:
         return w.HTML(static), static
-    import json
-
     children = []
     for s in sections:
         if s == "code":
@@ -208,15 +207,11 @@ def diff_widget(d: dict[str, Any]) -> tuple[Any, str]:
     return w.VBox([w.HTML(static.split("<details", 1)[0]), accordion]), static
 
 
-@subcommand("graph")
-def _graph(args: list[str]) -> None:
-    from IPython.display import display
-
-    from .extension import active_tracker
-
+def graph_command(args: list[str]) -> None:
+    """``%track graph [PATH]``."""
     if len(args) > 1:
         raise LineageError("Usage: %track graph [PATH]")
-    tracker = active_tracker()
+    tracker = registry.current()
     db = str(tracker.db_path) if tracker else None
     if args:
         graph = api.trace(args[0], db=db)
@@ -234,15 +229,11 @@ def _graph(args: list[str]) -> None:
     display(_bundle(widget, static, text), raw=True)
 
 
-@subcommand("diff")
-def _diff(args: list[str]) -> None:
-    from IPython.display import display
-
-    from .extension import active_tracker
-
+def diff_command(args: list[str]) -> None:
+    """``%track diff RUN_A RUN_B``."""
     if len(args) != 2:
         raise LineageError("Usage: %track diff RUN_A RUN_B  (ids, prefixes or @last~N)")
-    tracker = active_tracker()
+    tracker = registry.current()
     if tracker:
         tracker.flush()
     d = api.diff(args[0], args[1], db=str(tracker.db_path) if tracker else None)

@@ -105,6 +105,49 @@ def test_sigkill_mid_run_keeps_every_execution_and_shows_interrupted(project: Pa
     assert [e["source"] for e in show["executions"]] == [f"step = {i}" for i in range(5)]
 
 
+def test_a_locked_store_never_stalls_a_cell(project: Path, db: Path) -> None:
+    """Another process holds the store's write lock for 20 s: the writer thread waits in SQLite,
+    the notebook does not; the records land once the lock is released, in order."""
+    import sqlite3
+
+    for i in range(6):
+        (project / f"part_{i}.csv").write_text(f"x\n{i}\n")
+    k = Kernel(str(project))
+    try:
+        k.check("%load_ext jupyter_lineage")
+        k.check("first = 1")
+        k.check("%track")  # everything so far written: the store exists, the queue is empty
+        holder = sqlite3.connect(db, timeout=0, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        held_at = time.monotonic()
+        try:
+            k.check("t = open('part_0.csv').read()", timeout=10)
+            time.sleep(0.5)  # the writer thread is now waiting for the lock inside SQLite
+            for i in range(1, 6):  # each reads a file new to this kernel: the hash-cache lookup
+                k.check(f"t = open('part_{i}.csv').read()", timeout=10)
+            finished_while_held = time.monotonic() - held_at < 20
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as reader:
+                written_while_held = reader.execute(
+                    "SELECT count(*) FROM executions e JOIN sources s ON s.hash = e.source_hash"
+                    " WHERE s.text LIKE 't = open%'"
+                ).fetchone()[0]
+            time.sleep(max(0.0, 20 - (time.monotonic() - held_at)))
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert finished_while_held and written_while_held == 0
+        deadline = time.monotonic() + 60
+        while True:  # the writer takes the lock once it is free (its busy wait is 30 s)
+            sources = [e["source"] for e in lineage_json("show", "@last")["executions"]]
+            if len(sources) >= 8 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        reads = [f"t = open('part_{i}.csv').read()" for i in range(6)]
+        assert sources == ["first = 1", "%track", *reads]
+    finally:
+        k.shutdown()
+
+
 def _warnings(replies: list[str]) -> int:
     return sum(r.count(WARNING) for r in replies)
 
@@ -230,7 +273,7 @@ def test_a_hook_failure_never_reaches_the_cell(kernel: Kernel, project: Path) ->
     kernel.check("%load_ext jupyter_lineage")
     # Make every hash fail inside the tracker: the user's open() must still work.
     kernel.check(
-        "import jupyter_lineage.capture.tracker as t\n"
+        "import jupyter_lineage.capture.accesses as t\n"
         "def broken(*a, **k):\n    raise RuntimeError('simulated hashing bug')\n"
         "t.hash_file = broken"
     )

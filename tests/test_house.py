@@ -1,9 +1,10 @@
-"""Meta-tests that keep the house tidy: documented commands, no stray prints."""
+"""Meta-tests that keep the house tidy: documented commands, no stray prints, no import cycle."""
 
 from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -200,3 +201,113 @@ def test_the_store_imports_nothing_above_it() -> None:
             if not any(module == ok or module.startswith(ok + ".") for ok in STORE_MAY_IMPORT):
                 upward.append(f"{path.relative_to(ROOT)} imports {module}")
     assert upward == []
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_time_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements run when the module is imported: not function bodies, not TYPE_CHECKING."""
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            yield from _import_time_statements(node.orelse)
+            continue
+        yield node
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(node, field, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                yield from _import_time_statements(inner)
+            elif isinstance(inner, list):  # except handlers
+                for handler in inner:
+                    if isinstance(handler, ast.ExceptHandler):
+                        yield from _import_time_statements(handler.body)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the package's modules it imports at import time (module-level imports)."""
+    files = {_module_name(p): p for p in (ROOT / "jupyter_lineage").rglob("*.py")}
+    graph: dict[str, set[str]] = {name: set() for name in files}
+    for name, path in files.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        ancestors = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)}
+        targets: set[str] = set()
+        for node in _import_time_statements(ast.parse(path.read_text()).body):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    module = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    module = node.module or ""
+                for alias in node.names:  # a submodule, else a name the module defines
+                    sub = f"{module}.{alias.name}"
+                    targets.add(sub if sub in files else module)
+        for target in targets:
+            if target not in files:
+                continue
+            graph[name].add(target)
+            # Importing a.b.c first runs a/__init__ and a/b/__init__ (those not already running).
+            parts = target.split(".")
+            for i in range(1, len(parts)):
+                parent = ".".join(parts[:i])
+                if parent in files and parent not in ancestors and parent != name:
+                    graph[name].add(parent)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (or a self-import)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1 or node in graph[node]:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_package_has_no_import_cycle() -> None:
+    graph = import_graph()
+    assert graph["jupyter_lineage.magics"] >= {"jupyter_lineage.widgets"}  # the graph is real
+    assert _cycles(graph) == []
+
+
+def test_import_cycles_are_detected() -> None:
+    """The detector itself: a cycle through a package __init__ is found."""
+    graph = {"p": {"p.a"}, "p.a": {"p.b"}, "p.b": {"p"}, "q": set()}
+    assert _cycles(graph) == [["p", "p.a", "p.b"]]
+
+
+def test_version_agrees_with_package_json() -> None:
+    """The wheel's version comes from package.json (hatch-nodejs-version); __version__ too."""
+    import json
+
+    from jupyter_lineage import __version__
+
+    assert __version__ == json.loads((ROOT / "package.json").read_text())["version"]

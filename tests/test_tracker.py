@@ -52,7 +52,7 @@ def test_corrupt_store_keeps_records_until_it_is_moved_aside(
     assert err.count("jupyter-lineage warning") == 1 and "not a readable lineage database" in err
     assert db.read_bytes() == b"not a database" * 500  # never "repaired" behind the user's back
     db.unlink()
-    t._store_failed_at = 0.0  # skip the retry pause
+    t.outbox.retry_now()  # skip the retry pause
     _cells(t, 1, start=3)
     t.close()
     with Store(db) as store:

@@ -1,8 +1,10 @@
 """What a failed write means for the user, in one sentence each: the warning's kind (one
-warning per kind) and its text."""
+warning per kind) and its text; and the one place that tells the user."""
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 
 from ..errors import SchemaTooNewError, StoreUnwritableError
@@ -42,3 +44,21 @@ def describe_failure(exc: BaseException, db_path: Path) -> tuple[str, str]:
     else:
         kind, msg = "store", f"could not write lineage ({type(exc).__name__}: {text})."
     return kind, msg
+
+
+class Warner:
+    """Tells the user once per kind of failure, on stderr (in a kernel: under the cell)."""
+
+    def __init__(self) -> None:
+        self.warned: set[str] = set()
+
+    def __call__(self, kind: str, message: str) -> None:
+        if kind in self.warned:
+            return
+        self.warned.add(kind)
+        with contextlib.suppress(Exception):
+            sys.stderr.write(f"jupyter-lineage warning: {message} Your code is unaffected.\n")
+            sys.stderr.flush()
+
+    def failed(self, exc: BaseException, db_path: Path) -> None:
+        self(*describe_failure(exc, db_path))

@@ -26,7 +26,7 @@ from openlineage.client.facet_v2 import (
 )
 from openlineage.client.serde import Serde
 
-from .. import __version__
+from .._version import __version__
 from .bundle import Bundle
 
 PRODUCER = "https://github.com/jupyter-lineage/jupyter-lineage"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from .bundle import Bundle, artifact_key
 
 NS = "lineage"

@@ -1,0 +1,209 @@
+"""What one execution read and wrote: noise filtered out, each file version hashed once.
+
+On the per-cell hot path (the audit hook calls in for every ``open``): a file already seen costs
+one ``stat``; a file new to this kernel is looked up in the store's persisted hash cache through a
+read connection of its own (never the writer's, never behind a lock held across SQLite waits),
+and hashed only if that misses.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import threading
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import LineageError
+from ..hashing import hash_file, stat_key
+from ..store import writes
+from ..store.db import Store
+from ..urls import clean_url
+from . import hook
+from .kinds import kind_of
+from .noise import NoiseFilter
+
+Key = tuple[int, int, int]  # (size, mtime_ns, inode)
+Warn = Callable[[str, str], None]
+
+
+class HashCache:
+    """Content hashes by ``(path, size, mtime_ns, inode)``: memory, then the store's cache, then
+    the file itself. New hashes wait in :attr:`new` for the writer to persist them."""
+
+    def __init__(self) -> None:
+        self._memory: dict[str, tuple[Key, str]] = {}
+        self.new: deque[tuple[str, int, int, int, str]] = deque()
+        self._reader: Store | None = None
+        self._reader_lock = threading.Lock()  # held for one SELECT that never waits on a lock
+        self._closed = False
+
+    def open_reader(self, db_path: Path) -> None:
+        """Called by the writer once the store exists (off the hot path)."""
+        if self._closed:
+            return
+        try:
+            reader = Store(db_path, readonly=True, busy_ms=0)
+        except Exception:
+            return  # no persisted cache: files are hashed, nothing else changes
+        with self._reader_lock:
+            if self._closed:
+                old = reader
+            else:
+                old, self._reader = self._reader, reader
+        if old is not None:
+            old.close()
+
+    def close(self) -> None:
+        with self._reader_lock:
+            self._closed = True
+            reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+
+    def digest(self, path: str, st: os.stat_result) -> tuple[str, Key]:
+        """The hash of the version ``st`` describes; raises OSError if it cannot be read."""
+        key = stat_key(st)
+        cached = self._memory.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1], key
+        digest = self._stored(path, key)
+        if digest is None:
+            with hook.ours():  # the hasher's own open() is not the user's
+                digest, st = hash_file(path)
+            key = stat_key(st)
+            self.new.append((path, *key, digest))
+        self._memory[path] = (key, digest)
+        return digest, key
+
+    def _stored(self, path: str, key: Key) -> str | None:
+        reader = self._reader
+        if reader is None:
+            return None
+        with self._reader_lock, hook.ours():
+            try:
+                return writes.cached_hash(reader, path, *key)
+            except sqlite3.Error:
+                return None  # busy, or the store went away: hash the file instead
+
+
+class Accesses:
+    """One cell at a time: :meth:`begin`, then the hook and wrappers note paths, then
+    :meth:`collect` gives the cell's reads and writes."""
+
+    def __init__(self, noise: NoiseFilter, hashes: HashCache, warn: Warn) -> None:
+        self.filter = noise
+        self.hashes = hashes
+        self._warn = warn
+        self.active = False  # between a cell's begin and end: the hook reads this first
+        self.errors: list[BaseException] = []
+        self._reads: dict[str, writes.Access] = {}
+        self._writes: dict[str, str | None] = {}
+        self._databases: dict[str, Key | None] = {}
+        self._declared: list[writes.Access] = []
+
+    def begin(self) -> None:
+        self._reads = {}
+        self._writes = {}
+        self._databases = {}
+        self._declared = []
+        self.errors = []
+
+    def collect(self) -> list[writes.Access]:
+        """Reads as first seen, declarations, then writes hashed as they are now (closed)."""
+        accesses = list(self._reads.values())
+        if self._declared:
+            accesses += self._declared
+        if self._databases:
+            for path in self._changed_databases():
+                self._writes.setdefault(path, "dataset")
+        for path, api_kind in self._writes.items():
+            access = self.hashed(path, "write", api_kind)
+            if access is not None:
+                accesses.append(access)
+        return accesses
+
+    # -- what the audit hook and the library wrappers see ---------------------------------------
+    def note_path(self, path: Any, role: str, api_kind: str | None) -> None:
+        if not self.active:
+            return
+        try:
+            name = os.path.abspath(os.fsdecode(path))
+        except (TypeError, ValueError):
+            return
+        write = role == "write"
+        if self.filter.is_noise(name, write):
+            return
+        if write:
+            if name not in self._writes or api_kind:
+                self._writes[name] = api_kind
+        elif name not in self._reads and name not in self._writes:
+            access = self.hashed(name, "read", api_kind)
+            if access is not None:
+                self._reads[name] = access
+
+    def note_url(self, uri: str) -> None:
+        if uri not in self._reads:
+            self._reads[uri] = writes.Access(
+                uri=uri, hash="", role="read", kind=kind_of(uri, "dataset")
+            )
+
+    def note_database(self, path: str) -> None:
+        """A SQLite file is read when opened, and written only if its bytes changed by cell end."""
+        if self.filter.is_noise(path, True) or path in self._databases:
+            return
+        try:
+            before: Key | None = stat_key(os.stat(path))
+        except OSError:
+            before = None
+        self._databases[path] = before
+        if before is not None:
+            self.note_path(path, "read", "dataset")
+
+    def _changed_databases(self) -> list[str]:
+        changed = []
+        for path, before in self._databases.items():
+            try:
+                now_key = stat_key(os.stat(path))
+            except OSError:
+                continue
+            if now_key != before:
+                changed.append(path)
+        return changed
+
+    def hashed(self, path: str, role: str, api_kind: str | None) -> writes.Access | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None  # never created, or deleted before the cell ended: a temporary file
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        try:
+            digest, key = self.hashes.digest(path, st)
+        except OSError as exc:
+            self._warn("hash", f"could not hash {path} ({exc}); recorded without a hash.")
+            digest, key = "", stat_key(st)
+        return writes.Access(
+            uri=path, hash=digest, role=role, kind=kind_of(path, api_kind), size=key[0]
+        )
+
+    # -- declared by the user (``%track input/output``, log_input/log_output) -------------------
+    def declare(self, path: str, role: str) -> writes.Access:
+        """What capture cannot see (a file written by a subprocess); added to the running cell."""
+        if "://" in path:
+            uri = clean_url(path)
+            access = writes.Access(uri=uri, hash="", role=role, kind=kind_of(uri, "dataset"))
+        else:
+            name = os.path.abspath(os.path.expanduser(path))
+            if not os.path.exists(name):
+                raise LineageError(f"{path} does not exist; declare a file that is there.")
+            found = self.hashed(name, role, None)
+            if found is None:
+                raise LineageError(f"{path} is not a regular file; declare files, not folders.")
+            access = found
+        if self.active:
+            self._declared.append(access)
+        return access
