@@ -45,7 +45,21 @@ def _status(args: list[str]) -> None:
         f"  writes {info.get('writes', '?')}  errors {info.get('errors', '?')}",
     ]
     if info.get("pending"):
-        lines.append(f"  unwritten  {info['pending']} (kept in memory; see the warning above)")
+        kept = "in the journal" if not info.get("unjournaled") else "in memory"
+        lines.append(f"  unwritten  {info['pending']} (kept {kept}; see the warning above)")
+    missed = [
+        f"{label} {info[key]}"
+        for key, label in (
+            ("unjournaled", "only-in-memory"),
+            ("refused", "refused"),
+            ("dropped", "dropped-from-memory"),
+            ("hash_errors", "unhashable-files"),
+            ("access_errors", "unrecorded-accesses"),
+        )
+        if info.get(key)
+    ]
+    if missed:
+        lines.append(f"  not recorded  {'  '.join(missed)}")
     sys.stdout.write("\n".join(lines) + "\n")
 
 

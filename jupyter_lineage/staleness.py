@@ -94,13 +94,15 @@ def stale(store: Store, paths: list[str] | None = None) -> list[dict[str, Any]]:
         current = disk.hash(uri)
         if current == out["hash"]:
             state = "ok"
+        elif not out["hash"] and current is not None:
+            state = "unknown"  # it could not be hashed when written (artifacts.hash_error)
         else:
             gone = current is None and uri not in disk.special
             state = "missing" if gone else "modified"
         changed = []
         for item in _upstream_inputs(store, out["run"], out["seq"]):
-            if "://" in item["path"]:
-                continue
+            if "://" in item["path"] or not item["recorded_hash"]:
+                continue  # a URL, or a file that could not be hashed: no version to compare
             now = disk.hash(item["path"])
             if now != item["recorded_hash"]:
                 changed.append(

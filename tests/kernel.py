@@ -72,7 +72,12 @@ class Kernel:
                 reply.results.append(content["data"])
             elif kind == "status" and content["execution_state"] == "idle":
                 break
-        shell = self.kc.get_shell_msg(timeout=timeout)
+        while True:
+            # Skip replies to other requests: wait_for_ready() sends kernel_info_request again
+            # every second the kernel takes to start, and only one of its replies is read there.
+            shell = self.kc.get_shell_msg(timeout=timeout)
+            if shell["parent_header"].get("msg_id") == msg_id:
+                break
         reply.status = shell["content"]["status"]
         return reply
 

@@ -266,7 +266,7 @@ def test_urls_are_recorded_without_credentials(tracked: Kernel, project: Path) -
         f"http://127.0.0.1:{port}/data.csv",
         f"http://127.0.0.1:{port}/data.csv?token=REDACTED&v=2",
     ]
-    raw = b"".join(p.read_bytes() for p in (project / ".lineage").iterdir())
+    raw = b"".join(p.read_bytes() for p in (project / ".lineage").rglob("*") if p.is_file())
     assert b"s3cr3t-tok" not in raw
 
 
@@ -294,7 +294,7 @@ def test_git_state_without_credentials(project: Path) -> None:
     assert g["branch"] == "main" and len(g["commit"]) == 40
     assert g["dirty"] is True and "+a = 2" in g["diff"]
     assert g["remote"] == "https://example.invalid/team/repo.git"
-    raw = b"".join(p.read_bytes() for p in (project / ".lineage").iterdir())
+    raw = b"".join(p.read_bytes() for p in (project / ".lineage").rglob("*") if p.is_file())
     assert b"ghp_supersecret123" not in raw
 
 

@@ -100,12 +100,15 @@ class Accesses:
         self._warn = warn
         self.active = False  # between a cell's begin and end: the hook reads this first
         self.errors: list[BaseException] = []
+        self.error_count = 0  # file accesses the hook could not record, this run
+        self.hash_errors = 0  # files that could not be hashed, this run
         self._reads: dict[str, writes.Access] = {}
         self._writes: dict[str, str | None] = {}
         self._databases: dict[str, Key | None] = {}
         self._declared: list[writes.Access] = []
 
     def begin(self) -> None:
+        self.error_count += len(self.errors)
         self._reads = {}
         self._writes = {}
         self._databases = {}
@@ -181,13 +184,21 @@ class Accesses:
             return None  # never created, or deleted before the cell ended: a temporary file
         if not stat.S_ISREG(st.st_mode):
             return None
+        error = None
         try:
             digest, key = self.hashes.digest(path, st)
         except OSError as exc:
-            self._warn("hash", f"could not hash {path} ({exc}); recorded without a hash.")
-            digest, key = "", stat_key(st)
+            # Recorded with why, never as an empty hash that would later read as "changed".
+            self.hash_errors += 1
+            self._warn("hash", f"could not hash {path} ({exc}); recorded with that error.")
+            digest, key, error = "", stat_key(st), f"{type(exc).__name__}: {exc}"[:500]
         return writes.Access(
-            uri=path, hash=digest, role=role, kind=kind_of(path, api_kind), size=key[0]
+            uri=path,
+            hash=digest,
+            role=role,
+            kind=kind_of(path, api_kind),
+            size=key[0],
+            hash_error=error,
         )
 
     # -- declared by the user (``%track input/output``, log_input/log_output) -------------------

@@ -36,8 +36,8 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         _local.busy = True
         try:
             _dispatch(accesses, event, args)
-        except BaseException as exc:  # never let the user's open() fail because of us
-            accesses.errors.append(exc)
+        except Exception as exc:  # never let the user's open() fail because of us...
+            accesses.errors.append(exc)  # ...but a Ctrl-C (KeyboardInterrupt) goes through
         finally:
             _local.busy = False
 

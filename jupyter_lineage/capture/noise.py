@@ -140,4 +140,4 @@ def store_paths(db: Path) -> list[str]:
     """What of the store is noise: its own folder when dedicated, else just its files."""
     if db.parent.name == ".lineage":
         return [str(db.parent)]
-    return [f"{db}{suffix}" for suffix in ("", "-wal", "-shm", "-journal")]
+    return [f"{db}{suffix}" for suffix in ("", "-wal", "-shm", "-journal", ".journal")]

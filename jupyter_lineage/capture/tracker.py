@@ -1,9 +1,10 @@
 """The tracker: one run; brackets each execution and hands its record to the outbox.
 
 It composes the parts, each in its own module: the audit hook (``hook``), what a cell read and
-wrote (``accesses``), the queue and writer thread (``outbox``), the one current tracker
+wrote (``accesses``), the journal, queue and writer thread (``outbox``), the one current tracker
 (``registry``) and telling the user (``failures``). Tracking must never hurt the notebook: every
-entry point catches everything and tells the user once per kind of failure.
+entry point catches everything and tells the user once per kind of failure, from the notebook's
+own thread (what the writer thread meets is reported at the next cell end).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from ..errors import LineageError
 from ..ids import uuid7
 from ..store import queries, writes
-from ..store.db import default_db_path, now
+from ..store.db import default_db_path, now, process_identity
 from ..urls import scrub_text
 from . import hook, registry
 from .accesses import Accesses, HashCache
@@ -68,9 +69,10 @@ class Tracker:
         self.accesses = Accesses(self.filter, self.hashes, self._warn)
         self.wrappers = LibraryWrappers(self.accesses.note_path)
         self.outbox = Outbox(
-            self.db_path, self._warn, self.hashes.new, on_open=self.hashes.open_reader
+            self.db_path, self.run_id, self.hashes.new, on_open=self.hashes.open_reader
         )
-        self._reported: BaseException | None = None
+        self._reported: tuple[BaseException | None, BaseException | None] = (None, None)
+        self._pid = os.getpid()  # a forked child inherits this object, never the run
         self._exec_id: str | None = None
         self._last_exec_id: str | None = None
         self._cell_id: str | None = None
@@ -100,6 +102,9 @@ class Tracker:
                         "parent_id": parent_id,
                         "cwd": os.getcwd(),
                         "run_id": self.run_id,
+                        # this process, now: the same whoever writes it (see store/journal.py)
+                        "identity": process_identity(),
+                        "started": now(),
                     },
                 )
             )
@@ -144,6 +149,8 @@ class Tracker:
 
     def close(self, status: str = "succeeded") -> None:
         """End the run (unless a pipeline owns it) and detach every hook we installed."""
+        if os.getpid() != self._pid:
+            return  # a forked child exiting: the run and its journal are the parent's
         registry.deactivate(self)
         self.accesses.active = False
         with contextlib.suppress(Exception):
@@ -152,10 +159,13 @@ class Tracker:
         if not self._ended:
             self._ended = True
             if not self.attached:
-                self.outbox.put(op=Op("end_run", {"run_id": self.run_id, "status": status}))
+                self.outbox.put(
+                    op=Op("end_run", {"run_id": self.run_id, "status": status, "ended": now()})
+                )
             # The reader first: the writer's connection, closing last, folds the WAL back in.
             self.hashes.close()
             self.outbox.close()
+            self._report()
         with contextlib.suppress(Exception):
             atexit.unregister(self._atexit)
 
@@ -213,10 +223,7 @@ class Tracker:
             if accesses.errors:
                 exc = accesses.errors[0]
                 self._warn("hook", f"a file access could not be recorded ({exc!r}).")
-            failure = outbox.failure
-            if failure is not None and failure is not self._reported:
-                self._reported = failure  # the writer failed in the background: say so here
-                self._warn.failed(failure, self.db_path)
+            self._report()
             self._check_environment(self._source)
             self.wrappers.poll()
         except Exception as exc:
@@ -255,6 +262,7 @@ class Tracker:
                     "value": value,
                     "step": step,
                     "execution_id": self._exec_id or self._last_exec_id,
+                    "recorded": now(),
                 },
             )
         )
@@ -262,7 +270,22 @@ class Tracker:
 
     def flush(self) -> bool:
         """Write what is pending now (and warn here if that fails). True when all written."""
-        return self.outbox.flush()
+        written = self.outbox.flush()
+        self._report()
+        return written
+
+    def _report(self) -> None:
+        """Say here, in the notebook's thread, what the outbox met (once per kind)."""
+        outbox = self.outbox
+        failures = (outbox.journal_failure, outbox.failure)
+        if failures != self._reported:
+            for failure, reported in zip(failures, self._reported, strict=True):
+                if failure is not None and failure is not reported:
+                    self._warn.failed(failure, self.db_path)
+            self._reported = failures
+        notices = outbox.notices
+        while notices:
+            self._warn(*notices.popleft())
 
     # -- environment changes (e.g. %pip install) ---------------------------------------------
     def _check_environment(self, source: str = "", *, force: bool = False) -> None:
@@ -283,14 +306,22 @@ class Tracker:
         self._wait_for_context()  # what %track reports includes the environment and git
         self._check_environment(force=True)
         self.flush()
+        outbox, accesses = self.outbox, self.accesses
         info: dict[str, Any] = {
             "run_id": self.run_id,
             "db": str(self.db_path),
+            "journal": str(outbox.journal.path),
             "notebook": self.notebook,
             "kind": self.kind,
             "enabled": self.enabled,
             "executions": self.executions,
-            "pending": self.outbox.pending,
+            # what was not (yet) recorded, never silently: see docs/capture.md
+            "pending": outbox.pending,
+            "unjournaled": outbox.unjournaled,
+            "refused": outbox.refused,
+            "dropped": outbox.dropped,
+            "hash_errors": accesses.hash_errors,
+            "access_errors": accesses.error_count + len(accesses.errors),
         }
         if not self.outbox.pending:
             with contextlib.suppress(Exception):

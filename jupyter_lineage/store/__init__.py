@@ -10,7 +10,8 @@ this package imports nothing above it (tests/test_house.py checks both).
 - ``merge``: snapshots of a store file and merging one into another.
 """
 
-from .db import Store, default_db_path, open_store
+from .db import Store, default_db_path
+from .recovery import open_store
 from .schema import SCHEMA_VERSION
 
 __all__ = ["SCHEMA_VERSION", "Store", "default_db_path", "open_store"]

@@ -404,16 +404,3 @@ def unwritable(path: Path, exc: BaseException) -> StoreUnwritableError:
         str(path),
         reason,
     )
-
-
-def open_store(
-    db: str | os.PathLike[str] | None = None,
-    *,
-    notebook: str | None = None,
-    create: bool = False,
-) -> Store:
-    """Open the store for reading tools (CLI, server): never creates one unless asked."""
-    store = Store(default_db_path(notebook, str(db) if db else None), create=create)
-    with contextlib.suppress(sqlite3.Error):
-        store.mark_interrupted()
-    return store

@@ -177,10 +177,16 @@ def _v3_drop_redundant_index(conn: sqlite3.Connection) -> None:
     conn.execute("DROP INDEX IF EXISTS executions_run")
 
 
+def _v4_hash_errors(conn: sqlite3.Connection) -> None:
+    # A file that could not be hashed is recorded with hash "" and why, never as a changed file.
+    conn.execute("ALTER TABLE artifacts ADD COLUMN hash_error TEXT")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial", _v1_initial),
     ("pipelines: notebook snapshots, run-level files, cell outputs", _v2_pipelines),
     ("drop a redundant index on executions", _v3_drop_redundant_index),
+    ("artifacts.hash_error: why a file could not be hashed", _v4_hash_errors),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -24,6 +24,7 @@ class Access:
     role: str  # "read" | "write"
     kind: str = "other"
     size: int | None = None
+    hash_error: str | None = None  # why the file could not be hashed (then hash is "")
 
 
 @dataclass
@@ -99,9 +100,13 @@ def begin_run(
     cwd: str | None = None,
     run_id: str | None = None,
     status: str = "running",
+    identity: Mapping[str, Any] | None = None,
+    started: str | None = None,
 ) -> str:
+    """``identity`` and ``started``: the process that ran it and when, if not the caller now
+    (a journal ingested after its kernel died, see journal.py)."""
     run_id = run_id or uuid7()
-    ident = process_identity()
+    ident = identity or process_identity()
     with store.write() as conn:
         env_id = _put_environment(conn, environment) if environment else None
         git_id = _put_git(conn, git)
@@ -115,7 +120,7 @@ def begin_run(
                 notebook,
                 notebook_hash,
                 status,
-                now(),
+                started or now(),
                 env_id,
                 git_id,
                 parent_id,
@@ -155,6 +160,7 @@ def log_metric(
     *,
     step: int | None = None,
     execution_id: str | None = None,
+    recorded: str | None = None,
 ) -> None:
     if not isinstance(value, int | float) or isinstance(value, bool):
         value = json.dumps(value, default=str)
@@ -162,7 +168,14 @@ def log_metric(
         conn.execute(
             "INSERT OR REPLACE INTO metrics (run_id, name, step, value, recorded, execution_id)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (run_id, name, -1 if step is None else int(step), value, now(), execution_id),
+            (
+                run_id,
+                name,
+                -1 if step is None else int(step),
+                value,
+                recorded or now(),
+                execution_id,
+            ),
         )
 
 
@@ -194,6 +207,7 @@ _ARTIFACT: tuple[tuple[str, Callable[[Access], Any]], ...] = (
     ("hash", lambda a: a.hash),
     ("size", lambda a: a.size),
     ("kind", lambda a: a.kind),
+    ("hash_error", lambda a: a.hash_error),
 )
 _LINK: tuple[tuple[str, Callable[[Access], Any]], ...] = (("role", lambda a: a.role),)
 _FIELDS = _ARTIFACT + _LINK
@@ -319,6 +333,7 @@ def end_run(
     error_name: str | None = None,
     error_value: str | None = None,
     failed_execution_id: str | None = None,
+    ended: str | None = None,
 ) -> None:
     with store.write() as conn:
         conn.execute(
@@ -326,7 +341,7 @@ def end_run(
             " failed_execution_id = ? WHERE id = ?",
             (
                 status,
-                now(),
+                ended or now(),
                 error_name,
                 redact(error_value) if error_value else error_value,
                 failed_execution_id,
