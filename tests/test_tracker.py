@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
 
 from jupyter_lineage.capture.tracker import Tracker
-from jupyter_lineage.store import Store
+from jupyter_lineage.store import Store, journal
 
 
 def _cells(tracker: Tracker, n: int, start: int = 0) -> None:
@@ -58,3 +59,22 @@ def test_corrupt_store_keeps_records_until_it_is_moved_aside(
     with Store(db) as store:
         assert store.conn.execute("SELECT count(*) FROM executions").fetchone()[0] == 4
         assert store.conn.execute("SELECT status FROM runs").fetchone()[0] == "succeeded"
+
+
+def test_the_journal_stays_small_and_goes_at_the_end(tmp_path: Path) -> None:
+    db = tmp_path / "l.db"
+    t = Tracker(db=str(db))
+    path = t.outbox.journal.path
+    sizes = []
+    for block in range(30):
+        _cells(t, 100, start=block * 100)  # ~30 KB of journal per block
+        assert t.flush()
+        sizes.append(path.stat().st_size)
+    assert max(sizes) < 2 * journal.TRUNCATE_AT  # emptied as it fills, never grows unbounded
+    assert min(sizes[-10:]) < journal.TRUNCATE_AT
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    t.close()
+    assert not path.exists()
+    with Store(db) as store:
+        assert store.conn.execute("SELECT count(*) FROM executions").fetchone()[0] == 3000

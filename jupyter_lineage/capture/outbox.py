@@ -5,7 +5,7 @@ journal with one ``write()`` (store/journal.py) and the record to a deque, under
 ``_journal_lock``: held for that one syscall, never across SQLite. From then on a SIGKILL loses
 nothing. The writer thread, and explicit flushes (a pipeline's cell end, ``%track``, the Python
 API), write to SQLite under ``_write_lock``, which may be held through busy waits and which the
-per-cell hot path never takes; the journal is truncated once all it holds is in the store.
+per-cell hot path never takes; the journal is emptied once all it holds is in the store.
 
 Nothing here prints: failures (:attr:`Outbox.failure`, :attr:`Outbox.journal_failure`) and
 notices wait for the notebook's thread to report them at its next cell end, so a warning lands

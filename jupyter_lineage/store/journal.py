@@ -3,7 +3,8 @@
 Each record a tracker makes (a finished cell, and the run's other writes) is appended as one
 JSON line with a single ``write()`` to the process's own file,
 ``<db>.journal/<run id>.<pid>.jsonl``, before the writer thread puts it into the store; the file is
-truncated once everything in it is in the store, and removed when the run ends. The OS keeps what
+emptied when everything in it is in the store (once past ``TRUNCATE_AT``), and removed when the
+run ends. The OS keeps what
 was written when the process dies, even by SIGKILL, so nothing that finished is lost.
 
 The owner holds an exclusive ``flock`` on its file for its whole life: a journal whose lock can be
@@ -29,6 +30,10 @@ from . import writes
 from .db import Store
 
 CHUNK = 200  # records per transaction: a backlog is written a chunk at a time
+# Emptied once everything in it is in the store and it has grown past this: one truncate per
+# ~1,000 cells instead of one per write; replaying what is already in the store is a no-op.
+TRUNCATE_AT = 256 * 1024
+_ENCODER = json.JSONEncoder(default=str, separators=(",", ":"))  # made once: on the hot path
 _OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
 
 
@@ -70,8 +75,7 @@ def encode(name: str, args: dict[str, Any]) -> bytes:
     """One line; ASCII (json escapes everything else), so it never holds a raw newline."""
     if name == "add_accesses":
         args = {**args, "accesses": [_access_row(a) for a in args["accesses"]]}
-    line = json.dumps({"op": name, "args": args}, default=str, separators=(",", ":"))
-    return line.encode("ascii") + b"\n"
+    return _ENCODER.encode({"op": name, "args": args}).encode("ascii") + b"\n"
 
 
 def decode(data: bytes) -> tuple[list[tuple[str, dict[str, Any]]], int]:
@@ -139,8 +143,8 @@ class Journal:
         self.size = os.fstat(fd).st_size
 
     def truncate(self) -> None:
-        """Everything in it is in the store."""
-        if self._fd is not None and self.size:
+        """Everything in it is in the store: empty it, once it is big enough to matter."""
+        if self._fd is not None and self.size >= TRUNCATE_AT:
             os.ftruncate(self._fd, 0)
             self.size = 0
 
