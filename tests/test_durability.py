@@ -362,3 +362,20 @@ def test_a_backlog_is_written_in_chunks_as_space_frees(project: Path, db: Path) 
     full, partly, finally_ = json.loads(proc.stdout)
     assert full == 0 and 0 < partly < 1000 and finally_ == 1000
     assert proc.stderr.count(WARNING) == 1 and "disk holding" in proc.stderr
+
+
+def test_the_journal_holds_no_secret(project: Path, db: Path) -> None:
+    """The journal is cleaned like the store: URLs in code and error messages lose their
+    credentials before the line is written (it outlives a killed kernel)."""
+    k = Kernel(str(project))
+    k.check("%load_ext jupyter_lineage")
+    url = "https://user:pw-s3cr3t@data.example/d.csv?token=tok-s3cr3t"
+    reply = k.run(f"source = {url!r}\nraise ValueError('could not fetch ' + source)")
+    assert reply.status == "error"
+    _kill(k)
+    [leftover] = _journal_files(db)
+    text = leftover.read_bytes()
+    assert b"could not fetch" in text and b"data.example" in text
+    assert b"s3cr3t" not in text
+    show = lineage_json("show", "@last")
+    assert "s3cr3t" not in json.dumps(show)

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import LineageError
 from ..ids import uuid7
+from ..redaction import redact
 from ..store import queries, writes
 from ..store.db import default_db_path, now, process_identity
 from ..urls import scrub_text
@@ -209,7 +210,8 @@ class Tracker:
                 cell_id=self._cell_id,
                 execution_count=execution_count,
                 error_name=type(error).__name__ if error is not None else None,
-                error_value=str(error)[:4000] if error is not None else None,
+                # redacted here, not only in the store: the journal holds it too
+                error_value=redact(str(error)[:4000]) if error is not None else None,
                 accesses=accesses.collect(),
             )
             self.seq += 1

@@ -8,6 +8,9 @@ this package imports nothing above it (tests/test_house.py checks both).
 - ``artifacts``: file versions and who wrote or read them; ``lineage``: walks of the graph
   (trace, upstream reads, the run-to-run edges the sidebar draws).
 - ``merge``: snapshots of a store file and merging one into another.
+- ``journal``: what a process has finished but not yet written (one line per record, beside
+  the store), and ingesting what dead processes left; ``recovery``: ``open_store`` for the
+  tools, which ingests those first and marks dead runs interrupted.
 """
 
 from .db import Store, default_db_path

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from ..errors import StoreError
+from ..private import private_dir
 from . import writes
 from .db import Store
 
@@ -133,9 +135,10 @@ class Journal:
         self.size += written
 
     def _open(self) -> None:
-        folder = self.path.parent
-        folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        folder.mkdir(exist_ok=True, mode=0o700)
+        try:
+            private_dir(self.path.parent)
+        except StoreError as exc:  # what is in the way, said like any failed write
+            raise OSError(errno.ENOTDIR, str(exc), str(self.path.parent)) from None
         fd = os.open(self.path, _OPEN_FLAGS, 0o600)
         with contextlib.suppress(OSError):  # a filesystem without locks: still a journal
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
