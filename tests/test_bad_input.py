@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from pathlib import Path
@@ -161,13 +162,11 @@ def _mount_tmpfs(where: Path, size: str) -> None:
 
 
 def _fill(folder: Path) -> None:
-    with open(folder / "filler", "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
-            pass
+    # Closing can fail too (a short last write leaves bytes in the buffer): full is full.
+    with contextlib.suppress(OSError), open(folder / "filler", "wb") as f:
+        while True:
+            f.write(b"\0" * 65536)
+            f.flush()
 
 
 def test_disk_full_during_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -107,8 +107,10 @@ def test_environment_records_no_variables(project: Path, monkeypatch: pytest.Mon
 
 
 def _lineage_files(project: Path) -> bytes:
-    """The database and its WAL: what "the store" is."""
-    return b"".join(p.read_bytes() for p in (project / ".lineage").glob("lineage.db*"))
+    """The database, its WAL and its journal: what "the store" is."""
+    found = (project / ".lineage").glob("lineage.db*")
+    files = [f for p in found for f in ([p] if p.is_file() else sorted(p.rglob("*")))]
+    return b"".join(f.read_bytes() for f in files if f.is_file())
 
 
 def _pipeline_notebook(path: Path, cells: list[str]) -> None:

@@ -1,11 +1,10 @@
 """The journal beside the store: what a process has finished but not yet written to SQLite.
 
 Each record a tracker makes (a finished cell, and the run's other writes) is appended as one
-JSON line with a single ``write()`` to the process's own file,
-``<db>.journal/<run id>.<pid>.jsonl``, before the writer thread puts it into the store; the file is
-emptied when everything in it is in the store (once past ``TRUNCATE_AT``), and removed when the
-run ends. The OS keeps what
-was written when the process dies, even by SIGKILL, so nothing that finished is lost.
+JSON line with a single ``write()`` to the process's own file, ``<db>.journal/<run id>.<pid>.jsonl``,
+before the writer thread puts it into the store; the file is emptied when everything in it is in
+the store (once past ``TRUNCATE_AT``), and removed when the run ends. The OS keeps what was
+written when the process dies, even by SIGKILL, so nothing that finished is lost.
 
 The owner holds an exclusive ``flock`` on its file for its whole life: a journal whose lock can be
 taken belongs to a dead process. Whoever opens the store next (a kernel's writer thread, every
@@ -197,6 +196,12 @@ def record_once(store: Store, records: list[writes.ExecutionRecord]) -> int:
         pass
     existing = _existing_executions(store, [r.id for r in records])
     fresh = [r for r in records if r.id not in existing]
+    if len(fresh) > 1:
+        try:
+            writes.record_executions(store, fresh)  # a replay: only the ones already in failed
+            return 0
+        except sqlite3.IntegrityError:
+            pass
     refused = 0
     for record in fresh:
         try:
@@ -282,7 +287,7 @@ def ingest(store: Store) -> int:
     try:
         names = sorted(os.listdir(folder))
     except OSError:
-        return 0  # no journal folder: the usual case, one failed stat
+        return 0  # no journal folder: the usual case, one failed listdir
     total = 0
     for name in names:
         if name.endswith(".jsonl"):

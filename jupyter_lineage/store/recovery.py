@@ -11,6 +11,7 @@ import contextlib
 import os
 import sqlite3
 
+from ..errors import StoreError
 from . import journal
 from .db import Store, default_db_path
 
@@ -25,7 +26,7 @@ def open_store(
     store = Store(default_db_path(notebook, str(db) if db else None), create=create)
     # A read must still work when the leftovers cannot be written now (a read-only store, a
     # busy one): they stay in their journal for the next process.
-    with contextlib.suppress(sqlite3.Error, OSError):
+    with contextlib.suppress(sqlite3.Error, OSError, StoreError):
         journal.ingest(store)
     with contextlib.suppress(sqlite3.Error):
         store.mark_interrupted()
