@@ -48,10 +48,13 @@ test: setup $(UNIT_DEPS) $(CHROMIUM)
 	# must not share one
 	$(BIN)/python -m pytest tests/ui
 
+# CI runs this too (.ci/run): style, types (strict where the hot path and the store live) and the
+# labextension's TypeScript.
 lint: setup
 	$(BIN)/ruff check $(LINT_PATHS)
-	$(BIN)/ruff format --check jupyter_lineage
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy jupyter_lineage
+	$(BIN)/mypy --strict jupyter_lineage/capture jupyter_lineage/store
 	$(BIN)/jlpm tsc --noEmit
 
 bench: setup

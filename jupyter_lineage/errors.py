@@ -55,6 +55,12 @@ class StoreUnwritableError(StoreError):
         self.reason = reason  # "disk_full" | "read_only" | ""
 
 
+class RecordRefusedError(StoreError):
+    """The store refused one record (a constraint it can never satisfy): the rest go on."""
+
+    code = "record_refused"
+
+
 class NotFoundError(LineageError):
     code = "not_found"
 

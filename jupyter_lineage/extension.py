@@ -30,7 +30,7 @@ def _pre_run_cell(info: Any) -> None:
     try:
         tracker.begin_execution(info.raw_cell or "", getattr(info, "cell_id", None))
     except Exception as exc:
-        tracker._warn("capture", f"could not start recording this cell ({exc!r}).")
+        tracker.warn("capture", f"could not start recording this cell ({exc!r}).")
 
 
 def _post_run_cell(result: Any) -> None:

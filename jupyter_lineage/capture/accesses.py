@@ -9,7 +9,6 @@ and hashed only if that misses.
 from __future__ import annotations
 
 import os
-import sqlite3
 import stat
 import threading
 from collections import deque
@@ -17,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import LineageError
+from ..errors import LineageError, StoreError
 from ..hashing import hash_file, stat_key
 from ..store import writes
 from ..store.db import Store
@@ -86,7 +85,7 @@ class HashCache:
         with self._reader_lock, hook.ours():
             try:
                 return writes.cached_hash(reader, path, *key)
-            except sqlite3.Error:
+            except StoreError:
                 return None  # busy, or the store went away: hash the file instead
 
 

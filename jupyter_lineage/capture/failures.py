@@ -7,15 +7,18 @@ import contextlib
 import sys
 from pathlib import Path
 
-from ..errors import SchemaTooNewError, StoreUnwritableError
+from ..errors import NotAStoreError, SchemaTooNewError, StoreBusyError, StoreUnwritableError
 from ..faults import diagnose, is_write_failure
+from ..store.db import unwritable
 
 
 def describe_failure(exc: BaseException, db_path: Path) -> tuple[str, str]:
+    """The store says what went wrong by the type of its error (store/db.py translates SQLite's);
+    anything else is reported with its own words."""
     text = str(exc)
     if isinstance(exc, SchemaTooNewError):
         kind, msg = "schema", text
-    elif isinstance(exc, StoreUnwritableError) or is_write_failure(exc):
+    elif isinstance(exc, StoreUnwritableError):
         # The filesystem says which it is: read-only (file, folder or mount) or full.
         reason, what = diagnose(db_path, exc.__cause__ or exc)
         if reason == "read_only":
@@ -33,14 +36,16 @@ def describe_failure(exc: BaseException, db_path: Path) -> tuple[str, str]:
         else:
             kind = "store"
             msg = f"{what}, so lineage is kept in memory for now; it is retried on the next cell."
-    elif "not a database" in text or "malformed" in text or "not a readable" in text:
+    elif isinstance(exc, NotAStoreError):
         kind = "corrupt"
         msg = (
             f"{db_path} is not a readable lineage database. Move it aside and "
             "tracking resumes into a new file on the next cell."
         )
-    elif "locked" in text or "busy" in text:
+    elif isinstance(exc, StoreBusyError):
         kind, msg = "locked", f"the lineage database is busy ({text}); will retry."
+    elif isinstance(exc, OSError) and is_write_failure(exc):
+        kind, msg = describe_failure(unwritable(db_path, exc), db_path)
     else:
         kind, msg = "store", f"could not write lineage ({type(exc).__name__}: {text})."
     return kind, msg

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import NotAStoreError, RecordRefusedError, StoreError
 from ..store import journal, writes
 from ..store.db import Store
 from . import hook
@@ -218,7 +218,7 @@ class Outbox:
                         self._remember_hashes(store)
                     except Exception as exc:
                         self.failure = exc
-                        if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+                        if isinstance(exc, NotAStoreError):
                             self._close_store()
                         return False
                     if self._still_the_store():
@@ -309,9 +309,11 @@ class Outbox:
         assert item.op is not None
         try:
             journal.apply(store, item.op.name, item.op.args)
-        except sqlite3.IntegrityError as exc:
+        except RecordRefusedError as exc:
             self.refused += 1
-            self.notices.append(("integrity", f"a record was refused by the store ({exc})."))
+            self.notices.append(
+                ("integrity", f"a record was refused by the store ({exc.__cause__ or exc}).")
+            )
 
     def _settle(self, items: list[_Pending]) -> None:
         done = sum(p.journaled for p in items)
@@ -381,7 +383,7 @@ class Outbox:
             while True:
                 entries.append(self._new_hashes.popleft())
         if entries:
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(StoreError):
                 writes.remember_hashes(store, entries)
 
     def read(self, query: Callable[[Store], Any]) -> Any:

@@ -65,9 +65,9 @@ class Tracker:
         self.seq = 0
         self.executions = 0
         self.filter = NoiseFilter(store_paths(self.db_path))
-        self._warn = Warner()
+        self.warn = Warner()
         self.hashes = HashCache()
-        self.accesses = Accesses(self.filter, self.hashes, self._warn)
+        self.accesses = Accesses(self.filter, self.hashes, self.warn)
         self.wrappers = LibraryWrappers(self.accesses.note_path)
         self.outbox = Outbox(
             self.db_path, self.run_id, self.hashes.new, on_open=self.hashes.open_reader
@@ -135,13 +135,18 @@ class Tracker:
                 )
             )
         except Exception as exc:
-            self._warn("environment", f"could not read the environment ({exc}); continuing.")
+            # said at the next cell end, from the notebook's thread (so it lands under a cell)
+            self.outbox.notices.append(
+                ("environment", f"could not read the environment ({exc}); continuing.")
+            )
         try:
             folder = os.path.dirname(self.notebook) if self.notebook else os.getcwd()
             git = capture_git(folder)
             self.outbox.put(op=Op("set_run_git", {"run_id": run_id, "git": git}))
         except Exception as exc:
-            self._warn("git", f"could not read the git state ({exc}); continuing.")
+            self.outbox.notices.append(
+                ("git", f"could not read the git state ({exc}); continuing.")
+            )
 
     def _wait_for_context(self) -> None:
         context = getattr(self, "_context", None)
@@ -224,12 +229,12 @@ class Tracker:
                 outbox.flush()  # a pipeline's engine reads the store as soon as the last cell ends
             if accesses.errors:
                 exc = accesses.errors[0]
-                self._warn("hook", f"a file access could not be recorded ({exc!r}).")
+                self.warn("hook", f"a file access could not be recorded ({exc!r}).")
             self._report()
             self._check_environment(self._source)
             self.wrappers.poll()
         except Exception as exc:
-            self._warn("capture", f"this execution could not be recorded ({exc!r}).")
+            self.warn("capture", f"this execution could not be recorded ({exc!r}).")
         finally:
             outbox.cell_running = False
             self._exec_id = None
@@ -283,11 +288,11 @@ class Tracker:
         if failures != self._reported:
             for failure, reported in zip(failures, self._reported, strict=True):
                 if failure is not None and failure is not reported:
-                    self._warn.failed(failure, self.db_path)
+                    self.warn.failed(failure, self.db_path)
             self._reported = failures
         notices = outbox.notices
         while notices:
-            self._warn(*notices.popleft())
+            self.warn(*notices.popleft())
 
     # -- environment changes (e.g. %pip install) ---------------------------------------------
     def _check_environment(self, source: str = "", *, force: bool = False) -> None:

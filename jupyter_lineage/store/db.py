@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import (
     NotAStoreError,
+    RecordRefusedError,
     RequestTimeoutError,
     SchemaTooNewError,
     StoreBusyError,
@@ -210,11 +211,13 @@ class Store:
             raise self._explain(exc) from None
 
     def _create_file(self) -> None:
-        private_dir(self.path.parent)
         try:
+            private_dir(self.path.parent)
             fd = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600)
             os.close(fd)
         except OSError as exc:
+            if is_write_failure(exc):
+                raise unwritable(self.path, exc) from exc
             raise StoreError(
                 f"Cannot create the lineage database {self.path}: {exc.strerror}. "
                 f"Pass --db (or set ${ENV_DB}) to a writable location.",
@@ -299,31 +302,44 @@ class Store:
                 delay = min(delay * 2, 0.5)
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One short write transaction; retried while another writer holds the lock.
-
-        A full disk or a read-only store is a :class:`StoreUnwritableError` that says which."""
+    def translated(self) -> Iterator[None]:
+        r"""SQLite's errors leave the store as :class:`StoreError`\ s that say what is wrong (a
+        refused record, a busy, full, read-only or corrupt store): callers never see sqlite3."""
         try:
+            yield
+        except sqlite3.IntegrityError as exc:
+            raise RecordRefusedError(f"A record was refused by the store ({exc}).") from exc
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from exc
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        r"""One short write transaction; retried while another writer holds the lock.
+
+        Failures are :class:`StoreError`\ s (see :meth:`translated`); a full disk or a read-only
+        store is a :class:`StoreUnwritableError` that says which."""
+        with self.translated():
             self._retrying("BEGIN IMMEDIATE")
             try:
                 yield self.conn
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
-                    self.conn.execute("ROLLBACK")
-                raise
-            else:
-                self.conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            if is_write_failure(exc):
-                with contextlib.suppress(sqlite3.Error):
                     if self.conn.in_transaction:
                         self.conn.execute("ROLLBACK")
-                raise unwritable(self.path, exc) from exc
-            raise
+                raise
+            else:
+                try:
+                    self.conn.execute("COMMIT")
+                except sqlite3.Error:
+                    with contextlib.suppress(sqlite3.Error):
+                        if self.conn.in_transaction:
+                            self.conn.execute("ROLLBACK")
+                    raise
 
     def write_statement(self, sql: str, params: Any = ()) -> None:
         """One statement as its own transaction (autocommit), retried like :meth:`write`."""
-        self._retrying(sql, params)
+        with self.translated():
+            self._retrying(sql, params)
 
     def temp_ready(self, name: str) -> bool:
         return name in self._temp

@@ -20,12 +20,11 @@ import errno
 import fcntl
 import json
 import os
-import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreError
+from ..errors import RecordRefusedError, StoreError
 from ..private import private_dir
 from . import writes
 from .db import Store
@@ -192,7 +191,7 @@ def record_once(store: Store, records: list[writes.ExecutionRecord]) -> int:
     try:
         writes.record_executions(store, records)
         return 0
-    except sqlite3.IntegrityError:
+    except RecordRefusedError:
         pass
     existing = _existing_executions(store, [r.id for r in records])
     fresh = [r for r in records if r.id not in existing]
@@ -200,13 +199,13 @@ def record_once(store: Store, records: list[writes.ExecutionRecord]) -> int:
         try:
             writes.record_executions(store, fresh)  # a replay: only the ones already in failed
             return 0
-        except sqlite3.IntegrityError:
+        except RecordRefusedError:
             pass
     refused = 0
     for record in fresh:
         try:
             writes.record_executions(store, [record])
-        except sqlite3.IntegrityError:
+        except RecordRefusedError:
             refused += 1
     return refused
 
@@ -270,7 +269,7 @@ def apply_all(store: Store, ops: Iterable[tuple[str, dict[str, Any]]]) -> tuple[
         write_chunk()
         try:
             apply(store, name, args)
-        except sqlite3.IntegrityError:
+        except RecordRefusedError:
             refused += 1
         except (TypeError, ValueError, KeyError):
             continue

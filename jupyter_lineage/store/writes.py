@@ -310,7 +310,8 @@ def record_executions(store: Store, records: Iterable[ExecutionRecord]) -> None:
     the store was unavailable for a while) in one transaction."""
     payloads = [(_cell_payload(rec),) for rec in records]
     if not store.temp_ready("jl_cell"):
-        store.conn.executescript(_CELL_TRIGGER)
+        with store.translated():
+            store.conn.executescript(_CELL_TRIGGER)
         store.mark_temp_ready("jl_cell")
     if len(payloads) == 1:
         store.write_statement(_INSERT_CELL, payloads[0])
@@ -351,10 +352,11 @@ def end_run(
 
 
 def cached_hash(store: Store, path: str, size: int, mtime_ns: int, inode: int) -> str | None:
-    row = store.conn.execute(
-        "SELECT hash FROM hash_cache WHERE path = ? AND size = ? AND mtime_ns = ? AND inode = ?",
-        (path, size, mtime_ns, inode),
-    ).fetchone()
+    with store.translated():
+        row = store.conn.execute(
+            "SELECT hash FROM hash_cache WHERE path = ? AND size = ? AND mtime_ns = ? AND inode = ?",
+            (path, size, mtime_ns, inode),
+        ).fetchone()
     return row[0] if row else None
 
 
