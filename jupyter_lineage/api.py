@@ -12,7 +12,7 @@ import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .capture import registry
@@ -198,11 +198,40 @@ def run(notebook: str, parameters: dict[str, Any] | None = None, **options: Any)
 
 
 def reproduce(
-    run: str, *, db: str | None = None, output: str | None = None, notebook: str | None = None
+    run: str,
+    *,
+    db: str | None = None,
+    output: str | None = None,
+    notebook: str | None = None,
+    isolated: bool = False,
+    python: str | None = None,
+    installer: str | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
+    """Re-run RUN and compare (see ``jupyter lineage reproduce``); ``isolated`` runs it in a
+    virtual environment with the run's recorded packages, built once and cached."""
     from .pipeline import reproduce as _reproduce  # papermill: loaded on use (start-up cost)
 
-    return _reproduce(run, db=db, output=output, notebook=notebook)
+    return _reproduce(
+        run,
+        db=db,
+        output=output,
+        notebook=notebook,
+        isolated=isolated,
+        python=python,
+        installer=installer,
+        on_progress=on_progress,
+    )
+
+
+def env(
+    run: str, *, fmt: str = "requirements", db: str | None = None, notebook: str | None = None
+) -> str:
+    """RUN's recorded packages as requirements, pylock, conda or json text (see
+    ``jupyter lineage env``)."""
+    from .pipeline.envfiles import render
+
+    return render(show(run, db=db, notebook=notebook), fmt)
 
 
 def sweep(notebook: str, values: dict[str, list[Any]], **options: Any) -> dict[str, Any]:

@@ -103,3 +103,9 @@ class ServerBusyError(LineageError):
     """Every REST worker is busy; the request was not started."""
 
     code = "busy"
+
+
+class EnvironmentBuildError(LineageError):
+    """A run's recorded environment cannot be rebuilt as recorded (``reproduce --isolated``)."""
+
+    code = "environment_build"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import re
@@ -10,6 +11,8 @@ import sys
 import time
 from importlib import metadata
 from typing import Any
+
+from ..urls import clean_url
 
 
 def _memory_bytes() -> int | None:
@@ -45,16 +48,60 @@ def _gpus() -> list[str]:
     return names
 
 
-def packages() -> dict[str, str]:
-    out: dict[str, str] = {}
+def origin(dist: metadata.Distribution) -> dict[str, Any] | None:
+    """Where a distribution came from when not from an index: its PEP 610 ``direct_url.json``
+    (a local folder, a VCS commit, an archive URL), the URL without credentials."""
+    try:
+        text = dist.read_text("direct_url.json")
+        data = json.loads(text) if text else None
+        if not isinstance(data, dict) or not isinstance(data.get("url"), str):
+            return None
+        url = clean_url(data["url"])
+    except Exception:
+        return None
+    out: dict[str, Any]
+    if isinstance(data.get("vcs_info"), dict):
+        vcs = data["vcs_info"]
+        out = {"kind": "vcs", "url": url, "vcs": vcs.get("vcs"), "commit": vcs.get("commit_id")}
+        if vcs.get("requested_revision"):
+            out["requested_revision"] = vcs["requested_revision"]
+    elif isinstance(data.get("archive_info"), dict):
+        out = {"kind": "archive", "url": url}
+        hashes = data["archive_info"].get("hashes")
+        if isinstance(hashes, dict) and hashes:
+            out["hashes"] = hashes
+    else:
+        dir_info = data.get("dir_info")
+        editable = isinstance(dir_info, dict) and bool(dir_info.get("editable"))
+        out = {"kind": "directory", "url": url, "editable": editable}
+    if data.get("subdirectory"):
+        out["subdirectory"] = data["subdirectory"]
+    return out
+
+
+def installed() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Every distribution's version, and the origin of those not installed from an index."""
+    versions: dict[str, str] = {}
+    origins: dict[str, dict[str, Any]] = {}
     for dist in metadata.distributions():
         try:
             name = dist.metadata["Name"]
         except Exception:
             continue
-        if name:
-            out.setdefault(name.lower().replace("_", "-"), dist.version)
-    return dict(sorted(out.items()))
+        if not name:
+            continue
+        key = name.lower().replace("_", "-")
+        if key in versions:
+            continue  # the first on sys.path is the one imported
+        versions[key] = dist.version
+        found = origin(dist)
+        if found:
+            origins[key] = found
+    return dict(sorted(versions.items())), dict(sorted(origins.items()))
+
+
+def packages() -> dict[str, str]:
+    return installed()[0]
 
 
 def site_dirs() -> list[str]:
@@ -65,6 +112,7 @@ def site_dirs() -> list[str]:
 
 
 def capture_environment() -> dict[str, Any]:
+    versions, origins = installed()
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
@@ -76,7 +124,8 @@ def capture_environment() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "memory_bytes": _memory_bytes(),
         "gpus": _gpus(),
-        "packages": packages(),
+        "packages": versions,
+        "origins": origins,
     }
 
 

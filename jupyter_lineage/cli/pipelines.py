@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import click
@@ -121,49 +123,137 @@ def run_cmd(
 @click.option("--strict", is_flag=True, help="Exit 1 unless the reproduction is identical.")
 @click.option("--output", "-o", help="Where to write the re-executed notebook.")
 @click.option("--notebook", help="Resolve @last within this notebook's runs.")
+@click.option(
+    "--isolated",
+    is_flag=True,
+    help="Run in a virtual environment with the run's recorded packages (built once, cached).",
+)
+@click.option(
+    "--python", metavar="X.Y", help="With --isolated: build the environment with this Python."
+)
+@click.option(
+    "--installer",
+    type=click.Choice(["auto", "uv", "pip"]),
+    default="auto",
+    show_default=True,
+    help="With --isolated: uv when on PATH (auto), or force one.",
+)
 @db_option
 @json_option
 def reproduce_cmd(
-    run: str, strict: bool, output: str | None, notebook: str | None, db: str | None, as_json: bool
+    run: str,
+    strict: bool,
+    output: str | None,
+    notebook: str | None,
+    isolated: bool,
+    python: str | None,
+    installer: str,
+    db: str | None,
+    as_json: bool,
 ) -> None:
     """Re-execute RUN's notebook with its parameters and say exactly what differs.
 
     Verdict: identical, equivalent (same outputs, other environment), differs, or failed.
+    With --isolated the notebook runs in a virtual environment holding exactly the run's
+    recorded packages (uv or pip, exact pins); a package that cannot be installed is an error.
     """
-    report = api.reproduce(run, db=db, output=output, notebook=notebook)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    report = api.reproduce(
+        run,
+        db=db,
+        output=output,
+        notebook=notebook,
+        isolated=isolated,
+        python=python,
+        installer=None if installer == "auto" else installer,
+        on_progress=None if as_json else lambda text: err.print(escape(text)),
+    )
     if as_json:
         emit_json(report)
     else:
-        style = {"identical": "green", "equivalent": "cyan", "differs": "yellow"}.get(
-            report["verdict"], "red"
-        )
-        console.print(
-            f"[bold]{report['verdict']}[/]: run {report['reproduction']} reproduces "
-            f"{report['original']}".replace("[bold]", f"[bold {style}]", 1)
-        )
-        for item in report["inputs"]:
-            if item["status"] != "same":
-                console.print(f"  input  {escape(short_path(item['path']))}: {item['status']}")
-        for line in report["differences"]:
-            if not line.startswith("input "):
-                console.print(f"  {escape(line)}")
-        env = dict(report["environment"])
-        packages = env.pop("packages", {})
-        for name, change in packages.get("changed", {}).items():
-            console.print(f"  package {escape(name)}: {change['a']} -> {change['b']}")
-        for key in ("added", "removed"):
-            if packages.get(key):
-                console.print(f"  packages {key}: {brief(packages[key], 10)}")
-        for key, change in env.items():
-            console.print(f"  {key}: {escape(str(change['a']))} -> {escape(str(change['b']))}")
-        git = report["git"]
-        if "commit" in git:
-            a, b = git["commit"]["a"], git["commit"]["b"]
-            console.print(f"  git commit {str(a)[:12]} -> {str(b)[:12]}")
-        if "diff" in git:
-            console.print("  uncommitted changes differ")
+        _print_reproduction(report)
     if report["verdict"] == "failed" or (strict and report["verdict"] != "identical"):
         raise click.exceptions.Exit(1)
+
+
+def _print_reproduction(report: dict[str, Any]) -> None:
+    style = {"identical": "green", "equivalent": "cyan", "differs": "yellow"}.get(
+        report["verdict"], "red"
+    )
+    console.print(
+        f"[bold]{report['verdict']}[/]: run {report['reproduction']} reproduces "
+        f"{report['original']}".replace("[bold]", f"[bold {style}]", 1)
+    )
+    env_used = report.get("isolated")
+    if env_used:
+        how = "reused" if env_used["reused"] else f"built with {env_used['installer']}"
+        console.print(
+            f"  in the run's environment (Python {env_used['python']}, {how} in "
+            f"{seconds(env_used['seconds'])}): {escape(short_path(env_used['path']))}"
+        )
+    for item in report["inputs"]:
+        if item["status"] != "same":
+            console.print(f"  input  {escape(short_path(item['path']))}: {item['status']}")
+    effects = report.get("package_effects") or []
+    by_cell: dict[int, list[str]] = {}
+    for e in effects:
+        for index in e["cells"]:
+            by_cell.setdefault(index, []).append(f"{e['package']} {e['a']} -> {e['b']}")
+    for line in report["differences"]:
+        if line.startswith("input "):
+            continue
+        cell = re.match(r"cell (\d+) ", line)
+        why = by_cell.get(int(cell.group(1))) if cell else None
+        console.print(
+            f"  {escape(line)}" + (f" [dim](uses {escape(', '.join(why))})[/]" if why else "")
+        )
+    env = dict(report["environment"])
+    packages = env.pop("packages", {})
+    for name, change in packages.get("changed", {}).items():
+        console.print(f"  package {escape(name)}: {change['a']} -> {change['b']}")
+    for key in ("added", "removed"):
+        if packages.get(key):
+            console.print(f"  packages {key}: {brief(packages[key], 10)}")
+    for key, change in env.items():
+        console.print(f"  {key}: {escape(str(change['a']))} -> {escape(str(change['b']))}")
+    git = report["git"]
+    if "commit" in git:
+        a, b = git["commit"]["a"], git["commit"]["b"]
+        console.print(f"  git commit {str(a)[:12]} -> {str(b)[:12]}")
+    if "diff" in git:
+        console.print("  uncommitted changes differ")
+    if effects and report["verdict"] in ("differs", "failed") and not env_used:
+        console.print(
+            f"  package versions differ from the run's: `jupyter lineage reproduce "
+            f"{report['original']} --isolated` re-runs it in its recorded environment"
+        )
+
+
+@cli.command("env")
+@click.argument("run")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["requirements", "pylock", "conda", "json"]),
+    default="requirements",
+    show_default=True,
+    help="requirements.txt, PEP 751 pylock.toml, conda environment.yml, or JSON.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@click.option("--notebook", help="Resolve @last within this notebook's runs.")
+@db_option
+def env_cmd(fmt: str, run: str, output: str | None, notebook: str | None, db: str | None) -> None:
+    """RUN's recorded packages as a file a package manager accepts (exact pins).
+
+    Packages installed from a local folder or VCS are written as that folder or commit, with a
+    comment saying so; the Python version is stated.
+    """
+    text = api.env(run, fmt=fmt, db=db, notebook=notebook)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        console.print(f"wrote {escape(output)}")
+    else:
+        click.echo(text, nl=False)
 
 
 @cli.command("sweep", context_settings={"ignore_unknown_options": False})

@@ -7,9 +7,12 @@ disk are still the recorded versions, and what the cells printed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
+from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -121,10 +124,83 @@ def judge(
     return "identical", lines
 
 
+_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w., \t]+))", re.M)
+
+
+def _modules(packages: set[str]) -> dict[str, str]:
+    """Top-level module -> distribution, for the changed distributions: their own name, and
+    what the installed distributions here say they provide (scikit-learn -> sklearn)."""
+    out = {name.replace("-", "_").replace(".", "_"): name for name in packages}
+    with contextlib.suppress(Exception):
+        for module, dists in metadata.packages_distributions().items():
+            for dist in dists:
+                key = dist.lower().replace("_", "-")
+                if key in packages:
+                    out.setdefault(module, key)
+    return out
+
+
+def package_effects(
+    original: dict[str, Any], diff: dict[str, Any], cells: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The packages whose version differs, each with the differing cells that import it or
+    use a name it was imported as: the differences package versions may explain."""
+    changes = diff["environment"].get("packages", {})
+    versions = {n: (v["a"], v["b"]) for n, v in changes.get("changed", {}).items()}
+    versions |= {n: (None, v) for n, v in changes.get("added", {}).items()}
+    versions |= {n: (v, None) for n, v in changes.get("removed", {}).items()}
+    if not versions:
+        return []
+    modules = _modules(set(versions))
+    aliases: dict[str, str] = {}  # a name in the notebook -> the distribution it came from
+    sources: dict[str, str] = {}
+    for e in original["executions"]:
+        for m in _IMPORT.finditer(e["source"]):
+            if m.group(1):
+                top = m.group(1).split(".")[0]
+                if top in modules:
+                    aliases[top] = modules[top]
+                continue
+            for part in m.group(2).split(","):
+                words = part.split()
+                if not words:
+                    continue
+                top = words[0].split(".")[0]
+                if top in modules:
+                    name = words[2] if len(words) == 3 and words[1] == "as" else top
+                    aliases[name] = modules[top]
+        if e["cell_id"]:
+            sources[e["cell_id"]] = e["source"]
+    out = []
+    for name, (a, b) in sorted(versions.items()):
+        used = [
+            c["index"]
+            for c in cells
+            if c["cell_id"] in sources
+            and any(
+                dist == name and re.search(rf"\b{re.escape(alias)}\b", sources[c["cell_id"]])
+                for alias, dist in aliases.items()
+            )
+        ]
+        out.append({"package": name, "a": a, "b": b, "cells": used})
+    return out
+
+
 def reproduce(
-    run: str, *, db: str | None = None, output: str | None = None, notebook: str | None = None
+    run: str,
+    *,
+    db: str | None = None,
+    output: str | None = None,
+    notebook: str | None = None,
+    isolated: bool = False,
+    python: str | None = None,
+    installer: str | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Re-execute RUN's recorded notebook with its recorded parameters, as a child run."""
+    """Re-execute RUN's recorded notebook with its recorded parameters, as a child run;
+    ``isolated``: in a virtual environment with the run's recorded packages."""
+    if python is not None and not isolated:
+        raise UsageError("--python applies to --isolated reproductions only.")
     with open_store(db, notebook=notebook) as store:
         original = queries.show_run(store, run, notebook=notebook)
         snapshot = details.blob(store, original.get("notebook_hash"))
@@ -134,20 +210,33 @@ def reproduce(
             f"Run {original['id']} is a {original['kind']} run: only pipeline runs (`jupyter "
             "lineage run`, `papermill --engine lineage`) record the notebook needed to reproduce."
         )
+    env = None
+    if isolated:
+        from .isolated import prepare
+
+        env = prepare(
+            original["environment"],
+            run_id=original["id"],
+            python=python,
+            installer=installer,
+            on_progress=on_progress,
+        )
     inputs = _inputs_before(original)
     with tempfile.TemporaryDirectory(prefix="lineage-reproduce-") as tmp:
         path = Path(tmp) / Path(original["notebook"] or "notebook.ipynb").name
         path.write_text(snapshot, encoding="utf-8")
         cwd = original.get("cwd")
-        result = run_notebook(
-            path,
-            original["parameters"],
-            output=output,
-            db=db_path,
-            cwd=cwd if cwd and os.path.isdir(cwd) else None,
-            parent_id=original["id"],
-            lineage_notebook=original["notebook"] or str(path),
-        )
+        with _kernel_of(env):
+            result = run_notebook(
+                path,
+                original["parameters"],
+                output=output,
+                db=db_path,
+                cwd=cwd if cwd and os.path.isdir(cwd) else None,
+                kernel=env.kernel if env else None,
+                parent_id=original["id"],
+                lineage_notebook=original["notebook"] or str(path),
+            )
     with open_store(db_path) as store:
         again = queries.show_run(store, result.run_id)
         cells = _compare_cells(
@@ -167,5 +256,15 @@ def reproduce(
         "metrics": diff["metrics"],
         "environment": diff["environment"],
         "git": {k: v for k, v in diff["git"].items() if k in GIT_KEYS},
+        "package_effects": package_effects(original, diff, cells),
+        "isolated": env.report() if env else None,
         "output_notebook": result.output,
     }
+
+
+def _kernel_of(env: Any) -> contextlib.AbstractContextManager[None]:
+    if env is None:
+        return contextlib.nullcontext()
+    from .isolated import kernel_visible
+
+    return kernel_visible(env)
