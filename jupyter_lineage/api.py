@@ -229,7 +229,7 @@ def env(
 ) -> str:
     """RUN's recorded packages as requirements, pylock, conda or json text (see
     ``jupyter lineage env``)."""
-    from .pipeline.envfiles import render
+    from .envfiles import render
 
     return render(show(run, db=db, notebook=notebook), fmt)
 

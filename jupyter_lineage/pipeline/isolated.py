@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from ..capture.environment import origin as dist_origin
+from ..envfiles import file_path, requirements
 from ..errors import EnvironmentBuildError, UsageError
-from .envfiles import file_path, requirements
 
 ENV_ENVS = "JUPYTER_LINEAGE_ENVS"
 MARKER = "lineage-env.json"

@@ -162,6 +162,23 @@ class RunHandler(LineageHandler):
         await self.respond(produce)
 
 
+class EnvHandler(LineageHandler):
+    """The run's packages as ``jupyter lineage env RUN --format F`` prints them."""
+
+    @tornado.web.authenticated
+    def get(self, run_id: str) -> None:
+        def produce() -> Any:
+            from ..envfiles import render
+
+            fmt = self.get_query_argument("format", "requirements")
+            notebook = self.notebook_path()
+            with self.store(notebook) as store:
+                run = queries.show_run(store, run_id)
+            return {"run": run["id"], "format": fmt, "text": render(run, fmt)}
+
+        self.respond(produce)
+
+
 class GraphHandler(LineageHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
@@ -221,6 +238,7 @@ class StatusHandler(LineageHandler):
 ROUTES = [
     (r"runs", RunsHandler),
     (r"runs/([0-9a-fA-F-]{1,36})", RunHandler),
+    (r"runs/([0-9a-fA-F-]{1,36})/env", EnvHandler),
     (r"graph", GraphHandler),
     (r"diff", DiffHandler),
     (r"status", StatusHandler),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ..errors import UsageError
+from .errors import UsageError
 
 FORMATS = ("requirements", "pylock", "conda", "json")
 FILENAMES = {
