@@ -127,6 +127,20 @@ async def test_runs_where(jp_fetch: Any, recorded: dict[str, Any]) -> None:
     assert rows == []
 
 
+async def test_env_mirrors_the_env_command(jp_fetch: Any, recorded: dict[str, Any]) -> None:
+    from jupyter_lineage import api
+
+    run = recorded["ids"][0]
+    data = await _get(jp_fetch, "runs", run, "env", notebook="nb.ipynb")
+    assert data["run"] == run and data["format"] == "requirements"
+    assert data["text"] == api.env(run, db=str(recorded["root"] / ".lineage" / "lineage.db"))
+    assert any(line.startswith("ipykernel==") for line in data["text"].splitlines())
+    conda = await _get(jp_fetch, "runs", run, "env", notebook="nb.ipynb", format="conda")
+    assert "  - pip:" in conda["text"]
+    code, body = await _error(jp_fetch, "runs", run, "env", notebook="nb.ipynb", format="x")
+    assert code == 400 and "Unknown environment format" in body["message"]
+
+
 async def test_errors_are_json(jp_fetch: Any, recorded: dict[str, Any]) -> None:
     code, body = await _error(jp_fetch, "runs", "ffffffff", notebook="nb.ipynb")
     assert code == 404 and body["code"] == "run_not_found"
