@@ -124,6 +124,23 @@ def test_diff_shows_the_changed_parameter(page: Page, lab: Lab) -> None:
     expect(row.locator("td")).to_have_text(["C", "2", "0.5", ""], timeout=TIMEOUT)
 
 
+def test_copy_requirements_copies_the_runs_pins(page: Page, lab: Lab) -> None:
+    lineage("run", "train.ipynb", "-p", "C", "0.7", cwd=lab.root)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=lab.url)
+    open_notebook(page, lab, "train.ipynb")
+    panel = open_sidebar(page)
+    newest = panel.locator(".jp-Lineage-run").first
+    expect(newest).to_contain_text("C=0.7", timeout=TIMEOUT)
+    with page.expect_response(re.compile(r"/lineage/api/runs/[0-9a-f-]+/env\?")) as answer:
+        newest.get_by_role("button", name="Copy requirements").click()
+    assert answer.value.ok
+    expect(newest.get_by_role("status")).to_have_text("Copied", timeout=TIMEOUT)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    run_id = newest.get_attribute("data-run-id")
+    assert copied == lineage("env", str(run_id), cwd=lab.root).stdout
+    assert any(line.startswith("scikit-learn==") for line in copied.splitlines())
+
+
 def test_stale_outputs_are_marked(page: Page, lab: Lab) -> None:
     if not (lab.root / ".lineage" / "lineage.db").exists():  # when run on its own
         lineage("run", "train.ipynb", "-p", "C", "0.5", cwd=lab.root)
