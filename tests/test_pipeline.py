@@ -299,6 +299,20 @@ def test_bad_input_writes_nothing(
     assert db_dump(db) == before
 
 
+def test_reproduce_python_option_needs_an_installed_python(
+    repo: Path, db: Path, example_run: dict[str, Any], tmp_path: Path
+) -> None:
+    before = db_dump(db)
+    for args, says in (
+        (["--python", "3.12"], "--python applies to --isolated reproductions only"),
+        (["--isolated", "--python", "2.1"], "No Python 2.1 found on PATH"),
+    ):
+        proc = lineage("reproduce", example_run["id"], *args, check=False, cwd=repo)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert says in proc.stderr
+    assert db_dump(db) == before
+
+
 def test_no_parameters_cell_is_said_clearly(repo: Path, tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("x = 1")]
