@@ -151,6 +151,10 @@ def package_effects(
     versions |= {n: (v, None) for n, v in changes.get("removed", {}).items()}
     if not versions:
         return []
+    if not cells:
+        return [
+            {"package": n, "a": a, "b": b, "cells": []} for n, (a, b) in sorted(versions.items())
+        ]
     modules = _modules(set(versions))
     aliases: dict[str, str] = {}  # a name in the notebook -> the distribution it came from
     sources: dict[str, str] = {}
