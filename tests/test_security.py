@@ -101,6 +101,7 @@ def test_environment_records_no_variables(project: Path, monkeypatch: pytest.Mon
         "memory_bytes",
         "gpus",
         "packages",
+        "origins",
     }
     assert b"visible-only-in-env-4242" not in _all_bytes(project / ".lineage")
     assert os.environ["HARMLESS_LOOKING_VALUE"]
