@@ -16,6 +16,7 @@ from jupyter_server.utils import url_path_join
 
 from .. import diff as diff_mod
 from .. import graph, staleness
+from ..envfiles import render as render_env
 from ..errors import (
     AmbiguousRunError,
     LineageError,
@@ -166,17 +167,14 @@ class EnvHandler(LineageHandler):
     """The run's packages as ``jupyter lineage env RUN --format F`` prints them."""
 
     @tornado.web.authenticated
-    def get(self, run_id: str) -> None:
-        def produce() -> Any:
-            from ..envfiles import render
+    async def get(self, run_id: str) -> None:
+        fmt = self.arg("format") or "requirements"
 
-            fmt = self.get_query_argument("format", "requirements")
-            notebook = self.notebook_path()
-            with self.store(notebook) as store:
-                run = queries.show_run(store, run_id)
-            return {"run": run["id"], "format": fmt, "text": render(run, fmt)}
+        def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
+            run = scope.check_run(queries.show_run(store, run_id), run_id)
+            return {"run": run["id"], "format": fmt, "text": render_env(run, fmt)}
 
-        self.respond(produce)
+        await self.respond(produce)
 
 
 class GraphHandler(LineageHandler):
