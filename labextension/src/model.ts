@@ -10,7 +10,7 @@ import { asApiError, idle, requestAPI, type ILoad, type Query } from './api';
 import { GraphModel } from './graphModel';
 import { defaultPair, runsSignature } from './shape';
 import { parseWhere } from './table';
-import { PANEL_ID, type IDiff, type IRunDetail, type IRunSummary, type ISort, type Tab } from './tokens';
+import { PANEL_ID, type IDiff, type IEnvFile, type IRunDetail, type IRunSummary, type ISort, type Tab } from './tokens';
 
 /** How many runs the table loads at first, and how many more each "Show more" adds. */
 export const RUNS_PAGE = 200;
@@ -223,6 +223,15 @@ export class LineageModel {
   }
 
   /** A run in full (its metric history), fetched once per run and store. */
+  /** The run's exact pins as a requirements file (`jupyter lineage env RUN`). */
+  async requirements(id: string): Promise<string> {
+    const env = await requestAPI<IEnvFile>(
+      `runs/${encodeURIComponent(id)}/env`,
+      this.query({ format: 'requirements' })
+    );
+    return env.text;
+  }
+
   runDetail(id: string): Promise<IRunDetail> {
     let found = this._details.get(id);
     if (!found) {

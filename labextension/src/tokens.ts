@@ -62,6 +62,13 @@ export interface IRunDetail extends Omit<IRunSummary, 'executions'> {
   metric_history: Record<string, IMetricStep[]>;
 }
 
+/** `GET runs/ID/env`: the run's packages as `jupyter lineage env ID --format F` prints them. */
+export interface IEnvFile {
+  run: string;
+  format: string;
+  text: string;
+}
+
 export interface IArtifactNode {
   id: string;
   type: 'artifact';

@@ -188,6 +188,25 @@ describe('diff', () => {
     expect(sectionSize(metrics!)).toBe(2);
   });
 
+  it('lists packages added, removed and changed with their versions', () => {
+    const env: IDiff = {
+      ...diff,
+      environment: {
+        packages: {
+          changed: { lineageprobe: { a: '1.0', b: '2.0' } },
+          added: { polars: '1.2.0' },
+          removed: { six: '1.16.0' }
+        }
+      }
+    };
+    const section = diffSections(env).find(s => s.key === 'environment');
+    expect(section?.rows).toEqual([
+      { name: 'packages lineageprobe', status: 'changed', a: '1.0', b: '2.0' },
+      { name: 'packages polars', status: 'added', a: '—', b: '1.2.0' },
+      { name: 'packages six', status: 'removed', a: '1.16.0', b: '—' }
+    ]);
+  });
+
   it('reports status changes with both errors', () => {
     const failed = {
       ...diff,

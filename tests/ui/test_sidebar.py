@@ -4,6 +4,7 @@ runs, inert user text, empty state."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -125,19 +126,25 @@ def test_diff_shows_the_changed_parameter(page: Page, lab: Lab) -> None:
 
 
 def test_copy_requirements_copies_the_runs_pins(page: Page, lab: Lab) -> None:
-    lineage("run", "train.ipynb", "-p", "C", "0.7", cwd=lab.root)
+    """A run's details in the graph offer its packages, pinned, as `env RUN` prints them."""
+    run_id = json.loads(
+        lineage("run", "train.ipynb", "-p", "C", "0.7", "--json", cwd=lab.root).stdout
+    )["id"]
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=lab.url)
     open_notebook(page, lab, "train.ipynb")
     panel = open_sidebar(page)
-    newest = panel.locator(".jp-Lineage-run").first
-    expect(newest).to_contain_text("C=0.7", timeout=TIMEOUT)
+    set_width(page, panel, 360)
+    graph = open_graph(page, panel)
+    run = graph.locator(f'g[data-node-type="run"][data-node-id="{run_id}"]')
+    expect(run).to_be_visible(timeout=TIMEOUT)
+    run.click()
+    details = graph.get_by_label("Node details")
     with page.expect_response(re.compile(r"/lineage/api/runs/[0-9a-f-]+/env\?")) as answer:
-        newest.get_by_role("button", name="Copy requirements").click()
+        details.get_by_role("button", name="Copy requirements").click()
     assert answer.value.ok
-    expect(newest.get_by_role("status")).to_have_text("Copied", timeout=TIMEOUT)
+    expect(details.get_by_role("status")).to_have_text("Copied", timeout=TIMEOUT)
     copied = page.evaluate("navigator.clipboard.readText()")
-    run_id = newest.get_attribute("data-run-id")
-    assert copied == lineage("env", str(run_id), cwd=lab.root).stdout
+    assert copied == lineage("env", run_id, cwd=lab.root).stdout
     assert any(line.startswith("scikit-learn==") for line in copied.splitlines())
 
 

@@ -1,3 +1,4 @@
+import { Clipboard } from '@jupyterlab/apputils';
 import * as React from 'react';
 
 import {
@@ -33,6 +34,38 @@ function useRunMetrics(model: LineageModel, ctx: ILabelContext, runId: string | 
     return known;
   }
   return fetched && fetched.id === runId ? fetched.metrics : null;
+}
+
+/** Copies the run's exact pins (as `jupyter lineage env RUN` prints them) to the clipboard. */
+function CopyRequirements(props: { model: LineageModel; runId: string }): JSX.Element {
+  const { model, runId } = props;
+  const [state, setState] = React.useState('');
+  React.useEffect(() => setState(''), [runId]);
+  const copy = async (): Promise<void> => {
+    setState('Copying…');
+    try {
+      Clipboard.copyToSystem(await model.requirements(runId));
+      setState('Copied');
+    } catch (error) {
+      setState(`Could not copy: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  return (
+    <>
+      <button
+        className="jp-mod-styled"
+        title="Copy this run's packages, each pinned to its recorded version, as a requirements.txt"
+        onClick={() => void copy()}
+      >
+        Copy requirements
+      </button>
+      {state && (
+        <span className="jp-Lineage-details-note" role="status">
+          {state}
+        </span>
+      )}
+    </>
+  );
 }
 
 /**
@@ -111,6 +144,7 @@ export function NodeDetails(props: {
             Diff
           </button>
         )}
+        {node.type === 'run' && <CopyRequirements model={model} runId={node.id} />}
       </div>
       <dl>
         {rows.map(([label, value]) => (
