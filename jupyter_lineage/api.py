@@ -18,6 +18,7 @@ from typing import Any
 from .capture import registry
 from .capture.tracker import Tracker
 from .diff import diff_runs
+from .envfiles import env_file
 from .errors import LineageError
 from .export import collect, renderer
 from .inputs import check_path
@@ -226,12 +227,10 @@ def reproduce(
 
 def env(
     run: str, *, fmt: str = "requirements", db: str | None = None, notebook: str | None = None
-) -> str:
-    """RUN's recorded packages as requirements, pylock, conda or json text (see
-    ``jupyter lineage env``)."""
-    from .envfiles import render
-
-    return render(show(run, db=db, notebook=notebook), fmt)
+) -> dict[str, Any]:
+    """RUN's recorded packages as a requirements, pylock, conda or json file: ``{"run",
+    "format", "text"}`` (see ``jupyter lineage env``)."""
+    return env_file(show(run, db=db, notebook=notebook), fmt)
 
 
 def sweep(notebook: str, values: dict[str, list[Any]], **options: Any) -> dict[str, Any]:

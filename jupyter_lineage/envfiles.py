@@ -260,6 +260,11 @@ RENDERERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], str]] = {
 }
 
 
+def env_file(run: dict[str, Any], fmt: str) -> dict[str, Any]:
+    """What ``jupyter lineage env RUN --json``, the REST API and ``api.env`` return."""
+    return {"run": run["id"], "format": fmt, "text": render(run, fmt)}
+
+
 def render(run: dict[str, Any], fmt: str) -> str:
     """RUN (as ``show`` returns it) as ``fmt``: requirements, pylock, conda or json."""
     if fmt not in RENDERERS:

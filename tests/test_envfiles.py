@@ -192,6 +192,9 @@ def test_env_command_writes_the_file_and_refuses_what_it_cannot(
     assert "six==1.16.0" in out.read_text().splitlines()
     printed = lineage("env", with_env, "--format", "pylock").stdout
     assert tomllib.loads(printed)["lock-version"] == "1.0"
+    data = json.loads(lineage("env", with_env, "--format", "conda", "--json").stdout)
+    assert data["run"] == with_env and data["format"] == "conda"
+    assert "python=3.11.7" in yaml.safe_load(data["text"])["dependencies"]
     for args, says in (
         (["env", without, "--output", str(project / "x.txt")], "has no recorded packages"),
         (["env", "ffffffff"], "No run matches"),

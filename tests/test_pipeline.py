@@ -304,7 +304,8 @@ def test_reproduce_python_option_needs_an_installed_python(
 ) -> None:
     before = db_dump(db)
     for args, says in (
-        (["--python", "3.12"], "--python applies to --isolated reproductions only"),
+        (["--python", "3.12"], "--python and --installer apply to --isolated reproductions"),
+        (["--installer", "pip"], "--python and --installer apply to --isolated reproductions"),
         (["--isolated", "--python", "2.1"], "No Python 2.1 found on PATH"),
     ):
         proc = lineage("reproduce", example_run["id"], *args, check=False, cwd=repo)

@@ -242,18 +242,24 @@ def _print_reproduction(report: dict[str, Any]) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
 @click.option("--notebook", help="Resolve @last within this notebook's runs.")
 @db_option
-def env_cmd(fmt: str, run: str, output: str | None, notebook: str | None, db: str | None) -> None:
+@json_option
+def env_cmd(
+    fmt: str, run: str, output: str | None, notebook: str | None, db: str | None, as_json: bool
+) -> None:
     """RUN's recorded packages as a file a package manager accepts (exact pins).
 
     Packages installed from a local folder or VCS are written as that folder or commit, with a
     comment saying so; the Python version is stated.
     """
-    text = api.env(run, fmt=fmt, db=db, notebook=notebook)
+    data = api.env(run, fmt=fmt, db=db, notebook=notebook)
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        Path(output).write_text(data["text"], encoding="utf-8")
+    if as_json:
+        emit_json(data)
+    elif output:
         console.print(f"wrote {escape(output)}")
     else:
-        click.echo(text, nl=False)
+        click.echo(data["text"], nl=False)
 
 
 @cli.command("sweep", context_settings={"ignore_unknown_options": False})

@@ -203,8 +203,8 @@ def reproduce(
 ) -> dict[str, Any]:
     """Re-execute RUN's recorded notebook with its recorded parameters, as a child run;
     ``isolated``: in a virtual environment with the run's recorded packages."""
-    if python is not None and not isolated:
-        raise UsageError("--python applies to --isolated reproductions only.")
+    if (python is not None or installer is not None) and not isolated:
+        raise UsageError("--python and --installer apply to --isolated reproductions only.")
     with open_store(db, notebook=notebook) as store:
         original = queries.show_run(store, run, notebook=notebook)
         snapshot = details.blob(store, original.get("notebook_hash"))

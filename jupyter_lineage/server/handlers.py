@@ -16,7 +16,7 @@ from jupyter_server.utils import url_path_join
 
 from .. import diff as diff_mod
 from .. import graph, staleness
-from ..envfiles import render as render_env
+from ..envfiles import env_file
 from ..errors import (
     AmbiguousRunError,
     LineageError,
@@ -172,7 +172,7 @@ class EnvHandler(LineageHandler):
 
         def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
             run = scope.check_run(queries.show_run(store, run_id), run_id)
-            return {"run": run["id"], "format": fmt, "text": render_env(run, fmt)}
+            return env_file(run, fmt)
 
         await self.respond(produce)
 
