@@ -276,3 +276,25 @@ def emit(url: str, *, runs: list[str] | None = None, db: str | None = None) -> i
     with _open(db) as store:
         bundle = collect(store, runs)
     return _emit(bundle, url, api_key=os.environ.get("OPENLINEAGE_API_KEY"))
+
+
+# -- setup --------------------------------------------------------------------------------------
+def enable(scope: str = "user") -> dict[str, Any]:
+    """Every kernel of ``scope`` (user, sys-prefix, project) loads the extension by itself."""
+    from . import autoload
+
+    return autoload.enable(scope).to_json()
+
+
+def disable(scope: str = "user") -> dict[str, Any]:
+    """Undo :func:`enable` for ``scope``."""
+    from . import autoload
+
+    return autoload.disable(scope).to_json()
+
+
+def doctor() -> list[dict[str, Any]]:
+    """Is tracking on where this process stands (see ``jupyter lineage doctor``)?"""
+    from .doctor import doctor as checks
+
+    return [c.to_json() for c in checks()]
