@@ -89,6 +89,43 @@ class HashCache:
                 return None  # busy, or the store went away: hash the file instead
 
 
+class Remote:
+    """A URL one cell read or wrote: its version identity as the server or filesystem states it
+    (``ETag=…; Last-Modified=…``) and its content hash when the cell read the whole body.
+    ``finish`` is called at the cell's end (a write's new version, a stream read to its end)."""
+
+    __slots__ = ("digest", "finish", "kind", "role", "size", "uri", "version")
+
+    def __init__(self, uri: str, role: str, kind: str | None) -> None:
+        self.uri = uri
+        self.role = role
+        self.kind = kind
+        self.version: str | None = None
+        self.digest: str | None = None
+        self.size: int | None = None
+        self.finish: Callable[[Remote], None] | None = None
+
+    def access(self) -> writes.Access:
+        finish, self.finish = self.finish, None
+        if finish is not None:
+            finish(self)
+        # Versions are told apart by content, else by what the server says of them.
+        digest = self.digest or (version_hash(self.version) if self.version else "")
+        return writes.Access(
+            uri=self.uri,
+            hash=digest,
+            role=self.role,
+            kind=kind_of(self.uri, self.kind or "dataset"),
+            size=self.size,
+            version=self.version,
+        )
+
+
+def version_hash(version: str) -> str:
+    """An artifact's hash when only its version identity is known (never a content hash)."""
+    return "version:" + writes.text_hash(version)[:32]
+
+
 class Accesses:
     """One cell at a time: :meth:`begin`, then the hook and wrappers note paths, then
     :meth:`collect` gives the cell's reads and writes."""
@@ -105,6 +142,7 @@ class Accesses:
         self._writes: dict[str, str | None] = {}
         self._databases: dict[str, Key | None] = {}
         self._declared: list[writes.Access] = []
+        self._remote: dict[tuple[str, str], Remote] = {}
 
     def begin(self) -> None:
         self.error_count += len(self.errors)
@@ -112,11 +150,14 @@ class Accesses:
         self._writes = {}
         self._databases = {}
         self._declared = []
+        self._remote = {}
         self.errors = []
 
     def collect(self) -> list[writes.Access]:
         """Reads as first seen, declarations, then writes hashed as they are now (closed)."""
         accesses = list(self._reads.values())
+        if self._remote:
+            accesses += self._remote_accesses()
         if self._declared:
             accesses += self._declared
         if self._databases:
@@ -148,10 +189,32 @@ class Accesses:
                 self._reads[name] = access
 
     def note_url(self, uri: str) -> None:
-        if uri not in self._reads:
+        if uri not in self._reads and (uri, "read") not in self._remote:
             self._reads[uri] = writes.Access(
                 uri=uri, hash="", role="read", kind=kind_of(uri, "dataset")
             )
+
+    def note_remote(self, uri: str, role: str, kind: str | None = None) -> Remote | None:
+        """A URL read or written through an HTTP client or a remote filesystem: the caller fills
+        in its version identity and, once the whole body went by, its content hash."""
+        if not self.active:
+            return None
+        key = (uri, role)
+        found = self._remote.get(key)
+        if found is None:
+            found = self._remote[key] = Remote(uri, role, kind)
+            self._reads.pop(uri, None)  # the same URL seen by urllib's audit event: this is richer
+        return found
+
+    def _remote_accesses(self) -> list[writes.Access]:
+        out = []
+        for remote in self._remote.values():
+            try:
+                out.append(remote.access())
+            except Exception as exc:  # a client's changed API: the URL is still recorded
+                self.errors.append(exc)
+                out.append(Remote(remote.uri, remote.role, remote.kind).access())
+        return out
 
     def note_database(self, path: str) -> None:
         """A SQLite file is read when opened, and written only if its bytes changed by cell end."""

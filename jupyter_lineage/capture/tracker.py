@@ -32,6 +32,7 @@ from .gitstate import capture_git
 from .libs import LibraryWrappers
 from .noise import NoiseFilter, store_paths
 from .outbox import Op, Outbox
+from .remote import RemoteWrappers
 
 ENV_RUN_ID = "JUPYTER_LINEAGE_RUN_ID"
 ENV_NOTEBOOK = "JUPYTER_LINEAGE_NOTEBOOK"
@@ -69,6 +70,7 @@ class Tracker:
         self.hashes = HashCache()
         self.accesses = Accesses(self.filter, self.hashes, self.warn)
         self.wrappers = LibraryWrappers(self.accesses.note_path)
+        self.remote = RemoteWrappers(self.accesses, self.warn)
         self.outbox = Outbox(
             self.db_path, self.run_id, self.hashes.new, on_open=self.hashes.open_reader
         )
@@ -121,6 +123,7 @@ class Tracker:
         hook.install()
         registry.activate(self)
         self.wrappers.poll()
+        self.remote.poll()
         atexit.register(self._atexit)
 
     def _capture_context(self) -> None:
@@ -161,6 +164,8 @@ class Tracker:
         self.accesses.active = False
         with contextlib.suppress(Exception):
             self.wrappers.remove()
+        with contextlib.suppress(Exception):
+            self.remote.remove()
         self._wait_for_context()
         if not self._ended:
             self._ended = True
@@ -233,6 +238,7 @@ class Tracker:
             self._report()
             self._check_environment(self._source)
             self.wrappers.poll()
+            self.remote.poll()
         except Exception as exc:
             self.warn("capture", f"this execution could not be recorded ({exc!r}).")
         finally:

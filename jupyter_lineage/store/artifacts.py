@@ -10,7 +10,7 @@ from typing import Any
 
 from .db import Store
 
-_COLUMNS = "id, uri, hash, size, kind, first_seen"
+_COLUMNS = "id, uri, hash, size, kind, first_seen, version"
 
 
 def artifact(store: Store, artifact_id: str) -> dict[str, Any] | None:

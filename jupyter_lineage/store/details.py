@@ -102,8 +102,11 @@ def git_state(store: Store, git_id: str | None, *, with_diff: bool = True) -> di
 
 
 def file_ref(row: dict[str, Any]) -> dict[str, Any]:
-    """A file version as every run shape shows it."""
-    return {"path": row["uri"], "hash": row["hash"], "kind": row["kind"], "size": row["size"]}
+    """A file version as every run shape shows it (a URL with its version identity, if known)."""
+    ref = {"path": row["uri"], "hash": row["hash"], "kind": row["kind"], "size": row["size"]}
+    if row.get("version"):
+        ref["version"] = row["version"]
+    return ref
 
 
 def executions(store: Store, run_id: str) -> list[dict[str, Any]]:
@@ -135,7 +138,7 @@ def executions(store: Store, run_id: str) -> list[dict[str, Any]]:
         by_id[r["id"]] = item
         out.append(item)
     for a in store.query(
-        "SELECT ac.execution_id, ac.role, a.uri, a.hash, a.kind, a.size FROM accesses ac"
+        "SELECT ac.execution_id, ac.role, a.uri, a.hash, a.kind, a.size, a.version FROM accesses ac"
         " JOIN executions e ON e.id = ac.execution_id JOIN artifacts a ON a.id = ac.artifact_id"
         " WHERE e.run_id = ? ORDER BY a.uri",
         (run_id,),
@@ -148,7 +151,7 @@ def run_files(store: Store, run_id: str) -> dict[str, list[dict[str, Any]]]:
     """Files the run as a whole read or wrote (pipeline runs: the executed notebook)."""
     out: dict[str, list[dict[str, Any]]] = {"read": [], "write": []}
     for r in store.query(
-        "SELECT rf.role, a.uri, a.hash, a.kind, a.size FROM run_files rf"
+        "SELECT rf.role, a.uri, a.hash, a.kind, a.size, a.version FROM run_files rf"
         " JOIN artifacts a ON a.id = rf.artifact_id WHERE rf.run_id = ? ORDER BY a.uri",
         (run_id,),
     ):

@@ -43,12 +43,15 @@ def journal_dir(db_path: Path) -> Path:
 
 # -- the format: {"op": NAME, "args": {...}} per line -------------------------------------------
 def _access_row(a: writes.Access) -> list[Any]:
-    return [a.uri, a.hash, a.role, a.kind, a.size, a.hash_error]
+    row = [a.uri, a.hash, a.role, a.kind, a.size, a.hash_error]
+    return [*row, a.version] if a.version else row
 
 
 def _access(row: list[Any]) -> writes.Access:
-    uri, digest, role, kind, size, error = (list(row) + [None] * 6)[:6]
-    return writes.Access(uri=uri, hash=digest, role=role, kind=kind, size=size, hash_error=error)
+    uri, digest, role, kind, size, error, version = (list(row) + [None] * 7)[:7]
+    return writes.Access(
+        uri=uri, hash=digest, role=role, kind=kind, size=size, hash_error=error, version=version
+    )
 
 
 def execution_args(record: writes.ExecutionRecord) -> dict[str, Any]:

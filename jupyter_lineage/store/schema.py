@@ -182,11 +182,18 @@ def _v4_hash_errors(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE artifacts ADD COLUMN hash_error TEXT")
 
 
+def _v5_versions(conn: sqlite3.Connection) -> None:
+    # A remote object's version identity (ETag, Last-Modified, size, S3 version id, GCS
+    # generation) as its server or filesystem states it: read without downloading it again.
+    conn.execute("ALTER TABLE artifacts ADD COLUMN version TEXT")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial", _v1_initial),
     ("pipelines: notebook snapshots, run-level files, cell outputs", _v2_pipelines),
     ("drop a redundant index on executions", _v3_drop_redundant_index),
     ("artifacts.hash_error: why a file could not be hashed", _v4_hash_errors),
+    ("artifacts.version: a remote object's version identity", _v5_versions),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -25,6 +25,7 @@ class Access:
     kind: str = "other"
     size: int | None = None
     hash_error: str | None = None  # why the file could not be hashed (then hash is "")
+    version: str | None = None  # a URL's version identity (ETag, Last-Modified, size, …)
 
 
 @dataclass
@@ -208,6 +209,7 @@ _ARTIFACT: tuple[tuple[str, Callable[[Access], Any]], ...] = (
     ("size", lambda a: a.size),
     ("kind", lambda a: a.kind),
     ("hash_error", lambda a: a.hash_error),
+    ("version", lambda a: a.version),
 )
 _LINK: tuple[tuple[str, Callable[[Access], Any]], ...] = (("role", lambda a: a.role),)
 _FIELDS = _ARTIFACT + _LINK
