@@ -8,6 +8,7 @@ and hashed only if that misses.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import threading
@@ -140,6 +141,7 @@ class Accesses:
         self.hash_errors = 0  # files that could not be hashed, this run
         self._reads: dict[str, writes.Access] = {}
         self._writes: dict[str, str | None] = {}
+        self._api_read: set[str] = set()  # reads whose kind an API gave (a wrapper), not a suffix
         self._databases: dict[str, Key | None] = {}
         self._declared: list[writes.Access] = []
         self._remote: dict[tuple[str, str], Remote] = {}
@@ -147,6 +149,7 @@ class Accesses:
     def begin(self) -> None:
         self.error_count += len(self.errors)
         self._reads = {}
+        self._api_read = set()
         self._writes = {}
         self._databases = {}
         self._declared = []
@@ -183,10 +186,19 @@ class Accesses:
         if write:
             if name not in self._writes or api_kind:
                 self._writes[name] = api_kind
-        elif name not in self._reads and name not in self._writes:
+        elif name in self._reads:
+            if api_kind and name not in self._api_read:
+                # open() saw it first (torch.load opens in Python): the API knows the kind
+                self._api_read.add(name)
+                self._reads[name] = dataclasses.replace(
+                    self._reads[name], kind=kind_of(name, api_kind, "read")
+                )
+        elif name not in self._writes:
             access = self.hashed(name, "read", api_kind)
             if access is not None:
                 self._reads[name] = access
+                if api_kind:
+                    self._api_read.add(name)
 
     def note_url(self, uri: str) -> None:
         if uri not in self._reads and (uri, "read") not in self._remote:
@@ -258,7 +270,7 @@ class Accesses:
             uri=path,
             hash=digest,
             role=role,
-            kind=kind_of(path, api_kind),
+            kind=kind_of(path, api_kind, role),
             size=key[0],
             hash_error=error,
         )

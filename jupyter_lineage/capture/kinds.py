@@ -1,4 +1,6 @@
-"""What kind of artifact a path is: by the API that touched it, else by its extension."""
+"""What kind of artifact a path is: by the API that touched it (a model-saving call makes a model
+whatever the extension), then by role (an image read is data, one written a figure), and by its
+extension last."""
 
 from __future__ import annotations
 
@@ -68,6 +70,7 @@ FIGURE = {
     ".webp",
     ".html",
 }
+IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".webp", ".bmp"}
 NOTEBOOK = {".ipynb"}
 KINDS = ("dataset", "model", "figure", "notebook", "other")
 
@@ -82,10 +85,12 @@ def _suffix(path: str) -> str:
     return name[dot:] if dot > 0 else ""
 
 
-def kind_of(path: str, api_kind: str | None = None) -> str:
+def kind_of(path: str, api_kind: str | None = None, role: str = "write") -> str:
     if api_kind:
         return api_kind
     ext = _suffix(path.split("?", 1)[0])
+    if role == "read" and ext in IMAGES:
+        return "dataset"  # training images, scans: what a cell reads is its data
     if ext in MODEL:
         return "model"
     if ext in FIGURE:

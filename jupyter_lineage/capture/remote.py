@@ -13,7 +13,7 @@ from typing import Any
 
 from . import http
 from .accesses import Accesses
-from .libs import _PostImportHook
+from .readers.install import _PostImportHook
 
 Installer = Callable[[Any, Accesses, http.Installed], None]
 INSTALLERS: dict[str, Installer] = {

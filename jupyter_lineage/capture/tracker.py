@@ -29,9 +29,10 @@ from .accesses import Accesses, HashCache
 from .environment import PackageWatch, capture_environment
 from .failures import Warner
 from .gitstate import capture_git
-from .libs import LibraryWrappers
 from .noise import NoiseFilter, store_paths
 from .outbox import Op, Outbox
+from .readers.catalog import all_specs
+from .readers.install import Installer
 from .remote import RemoteWrappers
 
 ENV_RUN_ID = "JUPYTER_LINEAGE_RUN_ID"
@@ -69,7 +70,7 @@ class Tracker:
         self.warn = Warner()
         self.hashes = HashCache()
         self.accesses = Accesses(self.filter, self.hashes, self.warn)
-        self.wrappers = LibraryWrappers(self.accesses.note_path)
+        self.wrappers = Installer(all_specs(self.warn), self.accesses, self.warn)
         self.remote = RemoteWrappers(self.accesses, self.warn)
         self.outbox = Outbox(
             self.db_path, self.run_id, self.hashes.new, on_open=self.hashes.open_reader
