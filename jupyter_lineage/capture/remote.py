@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from . import http
+from . import http, remotefs
 from .accesses import Accesses
 from .readers.install import _PostImportHook
 
@@ -19,6 +19,7 @@ Installer = Callable[[Any, Accesses, http.Installed], None]
 INSTALLERS: dict[str, Installer] = {
     "requests": http.install_requests,
     "httpx": http.install_httpx,
+    "fsspec": remotefs.install,
 }
 
 
