@@ -1,7 +1,8 @@
 """URL readers and writers beyond ``urllib``: HTTP clients and fsspec's remote filesystems.
 
-Installed like the file readers' wrappers (``libs``): the moment their library is imported, even
-lazily inside a call, and removed on unload. A wrapper that meets a changed library API gives one
+Installed like the reader registry's wrappers (``readers``): the moment their library is
+imported, even lazily inside a call, and removed on unload. Not registry specs: a response or an
+open file is followed past the call (a body read to its end, a write's new version). A wrapper that meets a changed library API gives one
 warning naming the library; the cell runs on and nothing else is lost.
 """
 
