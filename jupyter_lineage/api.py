@@ -278,6 +278,33 @@ def emit(url: str, *, runs: list[str] | None = None, db: str | None = None) -> i
     return _emit(bundle, url, api_key=os.environ.get("OPENLINEAGE_API_KEY"))
 
 
+# -- the model catalogue ------------------------------------------------------------------------
+def models(
+    *, where: list[str] | None = None, tag: str | None = None, db: str | None = None
+) -> list[dict[str, Any]]:
+    """Every model version some run wrote, with its maker (see ``jupyter lineage models``)."""
+    from . import catalogue
+
+    with _open(db) as store:
+        return catalogue.models(store, where=where, tag=tag)
+
+
+def model(ref: str, *, db: str | None = None) -> dict[str, Any]:
+    """One version ``PATH[@HASH|@TAG]`` in full (see ``jupyter lineage models show``)."""
+    from . import catalogue
+
+    with _open(db) as store:
+        return catalogue.show(store, ref)
+
+
+def tag(ref: str, name: str, *, remove: bool = False, db: str | None = None) -> dict[str, Any]:
+    """Name the version ``PATH[@HASH]`` (``production``), or take the name off."""
+    from . import catalogue
+
+    with _open(db) as store:
+        return catalogue.tag(store, ref, name, remove=remove)
+
+
 # -- setup --------------------------------------------------------------------------------------
 def enable(scope: str = "user") -> dict[str, Any]:
     """Every kernel of ``scope`` (user, sys-prefix, project) loads the extension by itself."""

@@ -15,7 +15,7 @@ from .hashing import hash_file, stat_key
 from .store import Store, artifacts, lineage, writes
 
 
-class _Disk:
+class Disk:
     """Current hashes of files, through the store's (path, size, mtime, inode) cache."""
 
     def __init__(self, store: Store) -> None:
@@ -68,13 +68,36 @@ def _upstream_inputs(store: Store, run_id: str, seq: int) -> list[dict[str, Any]
     return list(found.values())
 
 
+def changed_inputs(store: Store, run_id: str, seq: int, disk: Disk) -> list[dict[str, Any]]:
+    """The files upstream of execution (run, seq) whose content is not what was read then."""
+    changed = []
+    for item in _upstream_inputs(store, run_id, seq):
+        if "://" in item["path"] or not item["recorded_hash"]:
+            continue  # a URL, or a file that could not be hashed: no version to compare
+        now = disk.hash(item["path"])
+        if now != item["recorded_hash"]:
+            changed.append(
+                {
+                    "path": item["path"],
+                    "recorded_hash": item["recorded_hash"],
+                    "current_hash": now,
+                    "reason": (
+                        "missing" if now is None and item["path"] not in disk.special else "changed"
+                    ),
+                    "read_by": item["read_by"],
+                    "depth": item["depth"],
+                }
+            )
+    return changed
+
+
 def stale(store: Store, paths: list[str] | None = None) -> list[dict[str, Any]]:
     """For each recorded output (or the given paths): stale or not, and why."""
     if paths:
         uris = [os.path.abspath(os.path.expanduser(p)) for p in paths]
     else:
         uris = artifacts.written_files(store)
-    disk = _Disk(store)
+    disk = Disk(store)
     report: list[dict[str, Any]] = []
     for uri in uris:
         out = artifacts.latest_writer(store, uri)
@@ -99,26 +122,7 @@ def stale(store: Store, paths: list[str] | None = None) -> list[dict[str, Any]]:
         else:
             gone = current is None and uri not in disk.special
             state = "missing" if gone else "modified"
-        changed = []
-        for item in _upstream_inputs(store, out["run"], out["seq"]):
-            if "://" in item["path"] or not item["recorded_hash"]:
-                continue  # a URL, or a file that could not be hashed: no version to compare
-            now = disk.hash(item["path"])
-            if now != item["recorded_hash"]:
-                changed.append(
-                    {
-                        "path": item["path"],
-                        "recorded_hash": item["recorded_hash"],
-                        "current_hash": now,
-                        "reason": (
-                            "missing"
-                            if now is None and item["path"] not in disk.special
-                            else "changed"
-                        ),
-                        "read_by": item["read_by"],
-                        "depth": item["depth"],
-                    }
-                )
+        changed = changed_inputs(store, out["run"], out["seq"], disk)
         refresh = max(changed, key=lambda c: c["depth"])["read_by"] if changed else None
         if changed and state == "ok":
             state = "stale"

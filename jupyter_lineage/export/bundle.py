@@ -8,6 +8,7 @@ from typing import Any
 from ..ids import artifact_id
 from ..redaction import redact
 from ..store import Store, queries
+from ..store.models import tags_of
 from ..urls import clean_remote, clean_url, scrub_text
 
 
@@ -26,7 +27,17 @@ class Bundle:
 def collect(store: Store, runs: list[str] | None = None) -> Bundle:
     """``runs`` are references (ids, prefixes, @last~N); None means every run in the store."""
     ids = queries.run_ids(store) if runs is None else [queries.resolve_run(store, r) for r in runs]
-    return Bundle(runs=[_sanitized(queries.show_run(store, i)) for i in ids])
+    shown = [queries.show_run(store, i) for i in ids]
+    _add_tags(store, shown)
+    return Bundle(runs=[_sanitized(run) for run in shown])
+
+
+def _add_tags(store: Store, runs: list[dict[str, Any]]) -> None:
+    """Each written file's tags (``production``) as ``tags``: names, when, by whom."""
+    written = [f for run in runs for f in run["files_written"]]
+    tags = tags_of(store, sorted({artifact_key(f) for f in written}))
+    for f in written:
+        f["tags"] = tags[artifact_key(f)]
 
 
 def _file(f: dict[str, Any]) -> dict[str, Any]:

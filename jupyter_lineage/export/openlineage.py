@@ -18,6 +18,7 @@ from openlineage.client.event_v2 import (
     RunState,
 )
 from openlineage.client.facet_v2 import (
+    DatasetFacet,
     RunFacet,
     error_message_run,
     parent_run,
@@ -55,6 +56,26 @@ class EnvironmentRunFacet(RunFacet):
     @staticmethod
     def _get_schema() -> str:
         return PRODUCER + "/blob/main/docs/openlineage-facets.json#/$defs/EnvironmentRunFacet"
+
+
+@attr.define
+class TagsDatasetFacet(DatasetFacet):
+    """The names this dataset version holds in the model catalogue (``jupyter lineage tag``)."""
+
+    tags: list[dict[str, Any]] = attr.field(factory=list)
+
+    @staticmethod
+    def _get_schema() -> str:
+        return PRODUCER + "/blob/main/docs/openlineage-facets.json#/$defs/TagsDatasetFacet"
+
+
+def _output(f: dict[str, Any]) -> OutputDataset:
+    facets: dict[str, Any] = {}
+    if f.get("tags"):
+        facets["jupyterLineage_tags"] = TagsDatasetFacet(
+            tags=[{"name": t["name"], "created": t["created"]} for t in f["tags"]]
+        )
+    return OutputDataset(*dataset_name(f["path"]), facets=facets)
 
 
 def dataset_name(path: str) -> tuple[str, str]:
@@ -106,7 +127,7 @@ def events(run: dict[str, Any]) -> list[RunEvent]:
             job=parent_run.Job(namespace=NAMESPACE, name=job_name(run)),
         )
     inputs = [InputDataset(*dataset_name(f["path"])) for f in run["files_read"]]
-    outputs = [OutputDataset(*dataset_name(f["path"])) for f in run["files_written"]]
+    outputs = [_output(f) for f in run["files_written"]]
     out = [
         RunEvent(
             eventType=RunState.START,

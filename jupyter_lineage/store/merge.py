@@ -29,6 +29,7 @@ TABLES = (
     "run_files",
     "params",
     "metrics",
+    "tags",
 )
 
 

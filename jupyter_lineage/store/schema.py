@@ -188,12 +188,32 @@ def _v5_versions(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE artifacts ADD COLUMN version TEXT")
 
 
+def _v6_tags(conn: sqlite3.Connection) -> None:
+    # A tag names one version of a path (``production``): tagging another version moves it.
+    run_script(
+        conn,
+        """
+        CREATE TABLE tags (
+            uri TEXT NOT NULL,
+            name TEXT NOT NULL,
+            artifact_id TEXT NOT NULL,
+            created TEXT NOT NULL,
+            user TEXT,
+            PRIMARY KEY (uri, name)
+        ) WITHOUT ROWID;
+        CREATE INDEX tags_artifact ON tags(artifact_id);
+        CREATE INDEX tags_name ON tags(name)
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial", _v1_initial),
     ("pipelines: notebook snapshots, run-level files, cell outputs", _v2_pipelines),
     ("drop a redundant index on executions", _v3_drop_redundant_index),
     ("artifacts.hash_error: why a file could not be hashed", _v4_hash_errors),
     ("artifacts.version: a remote object's version identity", _v5_versions),
+    ("tags: named model versions (models --tag, never collected by gc)", _v6_tags),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
