@@ -14,8 +14,8 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
+from .. import catalogue, graph, staleness
 from .. import diff as diff_mod
-from .. import graph, staleness
 from ..envfiles import env_file
 from ..errors import (
     AmbiguousRunError,
@@ -233,6 +233,34 @@ class StatusHandler(LineageHandler):
         await self.respond(produce)
 
 
+class ModelsHandler(LineageHandler):
+    """``jupyter lineage models --json``: the versions whose writing run's notebook is under
+    the root."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        where, tag = self.get_query_arguments("where"), self.arg("tag")
+
+        def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
+            rows = catalogue.models(store, where=where, tag=tag)
+            return [m for m in rows if scope.inside(m["run"]["notebook"])]
+
+        await self.respond(produce)
+
+
+class ModelHandler(LineageHandler):
+    """``jupyter lineage models show ARTIFACT --json``, by artifact id (or hash prefix)."""
+
+    @tornado.web.authenticated
+    async def get(self, artifact: str) -> None:
+        def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
+            found = catalogue.show(store, artifact)
+            scope.check_run(found["run"], artifact)
+            return found
+
+        await self.respond(produce)
+
+
 ROUTES = [
     (r"runs", RunsHandler),
     (r"runs/([0-9a-fA-F-]{1,36})", RunHandler),
@@ -240,6 +268,8 @@ ROUTES = [
     (r"graph", GraphHandler),
     (r"diff", DiffHandler),
     (r"status", StatusHandler),
+    (r"models", ModelsHandler),
+    (r"models/([0-9a-f]{6,64})", ModelHandler),
 ]
 
 
