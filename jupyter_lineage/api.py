@@ -180,10 +180,17 @@ def sources(
 
 
 def trace(
-    target: str, *, db: str | None = None, downstream: bool = False, depth: int | None = None
+    target: str,
+    *,
+    db: str | None = None,
+    downstream: bool = False,
+    depth: int | None = None,
+    whole_run: bool = False,
 ) -> dict[str, Any]:
+    """How TARGET was made (or what was made from it): through the cells it depends on by
+    dataflow, or with ``whole_run`` every cell that ran before the one that wrote it."""
     with _open(db, notebook=target if os.path.exists(target) else None) as store:
-        return trace_target(store, target, downstream=downstream, depth=depth)
+        return trace_target(store, target, downstream=downstream, depth=depth, whole_run=whole_run)
 
 
 # -- pipelines ----------------------------------------------------------------------------------

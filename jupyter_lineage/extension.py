@@ -7,6 +7,8 @@ import os
 from typing import Any
 
 from .capture import registry
+from .capture.dataflow import Analyzer
+from .capture.dependencies import Dataflow
 from .capture.tracker import ENV_NOTEBOOK, ENV_RUN_ID, Tracker
 
 
@@ -54,12 +56,14 @@ def load_ipython_extension(shell: Any) -> None:
     if registry.current() is not None:
         return
     run_id = os.environ.get(ENV_RUN_ID)
-    Tracker(
+    tracker = Tracker(
         kind="papermill" if run_id else "interactive",
         notebook=notebook_path(shell),
         run_id=run_id or None,
         attach=bool(run_id),
     )
+    # magics and `!` lines are analysed as IPython runs them; names checked in its namespace
+    tracker.dataflow = Dataflow(shell.user_ns, Analyzer(shell.transform_cell))
     shell.events.register("pre_run_cell", _pre_run_cell)
     shell.events.register("post_run_cell", _post_run_cell)
     shell.register_magics(TrackMagics)

@@ -64,17 +64,23 @@ def find_artifact(store: Store, target: str) -> tuple[dict[str, Any], str | None
 
 
 def trace(
-    store: Store, target: str, *, downstream: bool = False, depth: int | None = None
+    store: Store,
+    target: str,
+    *,
+    downstream: bool = False,
+    depth: int | None = None,
+    whole_run: bool = False,
 ) -> dict[str, Any]:
     """The lineage of TARGET (see :func:`jupyter_lineage.store.lineage.trace`), with a note
     when the version shown is not the one on disk."""
     if depth is not None:
         depth = whole_number("--depth", depth)
     root, note = find_artifact(store, target)
-    graph = lineage.trace(store, root, downstream=downstream, depth=depth)
+    graph = lineage.trace(store, root, downstream=downstream, depth=depth, whole_run=whole_run)
     return {
         "target": graph.pop("target"),
         "direction": graph.pop("direction"),
         "note": note,
+        "view": "whole-run" if whole_run else "dataflow",
         **graph,
     }

@@ -26,6 +26,7 @@ from ..store.db import default_db_path, now, process_identity
 from ..urls import scrub_text
 from . import hook, registry
 from .accesses import Accesses, HashCache
+from .dependencies import Dataflow
 from .environment import PackageWatch, capture_environment
 from .failures import Warner
 from .gitstate import capture_git
@@ -72,6 +73,8 @@ class Tracker:
         self.accesses = Accesses(self.filter, self.hashes, self.warn)
         self.wrappers = Installer(all_specs(self.warn), self.accesses, self.warn)
         self.remote = RemoteWrappers(self.accesses, self.warn)
+        # which names each cell defines and uses; a kernel gives it its namespace (extension.py)
+        self.dataflow = Dataflow()
         self.outbox = Outbox(
             self.db_path, self.run_id, self.hashes.new, on_open=self.hashes.open_reader
         )
@@ -210,9 +213,15 @@ class Tracker:
         accesses.active = False
         duration_ms = (time.perf_counter() - self._t0) * 1000.0
         outbox = self.outbox
+        exec_id = self._exec_id or uuid7()
+        flow = None
+        try:
+            flow = self.dataflow.execution(exec_id, self._source, failed=error is not None)
+        except Exception as failure:
+            self.warn("dataflow", f"the names this cell used could not be read ({failure!r}).")
         try:
             record = writes.ExecutionRecord(
-                id=self._exec_id or uuid7(),
+                id=exec_id,
                 run_id=self.run_id,
                 seq=self.seq,
                 source=self._source,
@@ -224,6 +233,8 @@ class Tracker:
                 # redacted here, not only in the store: the journal holds it too
                 error_value=redact(str(error)[:4000]) if error is not None else None,
                 accesses=accesses.collect(),
+                dataflow=flow.names() if flow is not None else None,
+                depends=flow.depends if flow is not None else [],
             )
             self.seq += 1
             self.executions += 1

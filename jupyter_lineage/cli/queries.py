@@ -25,6 +25,7 @@ from .base import (
     status_text,
     when,
 )
+from .flowtree import dataflow_lines, flow_tree
 
 
 @cli.command("runs")
@@ -141,6 +142,11 @@ def show_cmd(run: str, notebook: str | None, db: str | None, as_json: bool) -> N
             f"[red]{escape(e['error']['name'])}[/]" if e["error"] else "",
         )
     console.print(table)
+    flow = dataflow_lines(data["executions"])
+    if flow:
+        console.print("[bold]dataflow[/]")
+        for line in flow:
+            console.print(f"  {escape(line)}")
 
 
 @cli.command("sources")
@@ -240,16 +246,31 @@ def _trace_tree(data: dict[str, Any]) -> Tree:
     default=None,
     help="At most this many artifact-to-artifact hops.",
 )
+@click.option(
+    "--whole-run",
+    is_flag=True,
+    help="Every cell that ran before the writing cell (and all it read), not only the cells "
+    "it depends on through the variables it used.",
+)
 @db_option
 @json_option
 def trace_cmd(
-    target: str, downstream: bool, depth: int | None, db: str | None, as_json: bool
+    target: str,
+    downstream: bool,
+    depth: int | None,
+    whole_run: bool,
+    db: str | None,
+    as_json: bool,
 ) -> None:
-    """How was TARGET (a path, URL, artifact id or hash prefix) made — or what was made from it."""
-    data = api.trace(target, db=db, downstream=downstream, depth=depth)
+    """How was TARGET (a path, URL, artifact id or hash prefix) made — or what was made from it.
+
+    By default the answer follows dataflow: the cell that wrote TARGET, the cells it depends on
+    through the variables it used (each hop names them), and only the files those cells read.
+    """
+    data = api.trace(target, db=db, downstream=downstream, depth=depth, whole_run=whole_run)
     if as_json:
         emit_json(data)
         return
     if data["note"]:
         console.print(f"[yellow]note:[/] {escape(data['note'])}")
-    console.print(_trace_tree(data))
+    console.print(_trace_tree(data) if whole_run else flow_tree(data))

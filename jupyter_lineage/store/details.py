@@ -113,7 +113,7 @@ def executions(store: Store, run_id: str) -> list[dict[str, Any]]:
     """The run's executions in order, with their code and the files each read and wrote."""
     rows = store.query(
         "SELECT e.id, e.seq, e.cell_id, e.execution_count, e.started, e.duration_ms,"
-        " e.error_name, e.error_value, s.text AS source"
+        " e.error_name, e.error_value, e.dataflow, s.text AS source"
         " FROM executions e LEFT JOIN sources s ON s.hash = e.source_hash"
         " WHERE e.run_id = ? ORDER BY e.seq",
         (run_id,),
@@ -134,6 +134,9 @@ def executions(store: Store, run_id: str) -> list[dict[str, Any]]:
             else None,
             "reads": [],
             "writes": [],
+            # defines / updates / uses / deletes (None: recorded before dataflow was captured)
+            "dataflow": json.loads(r["dataflow"]) if r["dataflow"] else None,
+            "depends_on": [],
         }
         by_id[r["id"]] = item
         out.append(item)
@@ -144,6 +147,14 @@ def executions(store: Store, run_id: str) -> list[dict[str, Any]]:
         (run_id,),
     ):
         by_id[a["execution_id"]]["reads" if a["role"] == "read" else "writes"].append(file_ref(a))
+    for d in store.query(
+        "SELECT d.execution_id, d.upstream_id, d.names FROM dependencies d"
+        " JOIN executions e ON e.id = d.execution_id WHERE e.run_id = ? ORDER BY d.upstream_id",
+        (run_id,),
+    ):
+        by_id[d["execution_id"]]["depends_on"].append(
+            {"execution": d["upstream_id"], "names": json.loads(d["names"])}
+        )
     return out
 
 

@@ -67,11 +67,16 @@ def execution_args(record: writes.ExecutionRecord) -> dict[str, Any]:
         "error_name": record.error_name,
         "error_value": record.error_value,
         "accesses": [_access_row(a) for a in record.accesses],
+        "dataflow": record.dataflow,
+        "depends": record.depends,
     }
 
 
 def execution_from(args: dict[str, Any]) -> writes.ExecutionRecord:
-    return writes.ExecutionRecord(**{**args, "accesses": [_access(r) for r in args["accesses"]]})
+    depends = [(str(up), list(names)) for up, names in args.get("depends") or []]
+    return writes.ExecutionRecord(
+        **{**args, "accesses": [_access(r) for r in args["accesses"]], "depends": depends}
+    )
 
 
 def encode(name: str, args: dict[str, Any]) -> bytes:

@@ -8,6 +8,7 @@ from collections import deque
 from typing import Any
 
 from . import artifacts as artifacts_mod
+from . import dataflow
 from .db import Store
 from .queries import run_summaries
 from .sql import chunks, marks
@@ -54,12 +55,101 @@ def artifact_node(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def trace(
-    store: Store, root: dict[str, Any], *, downstream: bool = False, depth: int | None = None
+    store: Store,
+    root: dict[str, Any],
+    *,
+    downstream: bool = False,
+    depth: int | None = None,
+    whole_run: bool = False,
 ) -> dict[str, Any]:
     """The lineage of one artifact version (a row of ``artifacts``), as a graph of artifacts
-    and executions.
+    and executions: through dataflow (the executions linked by the names they used, and only
+    the files *those* read), or with ``whole_run`` every execution before the writer."""
+    if not whole_run:
+        return trace_dataflow(store, root, downstream=downstream, depth=depth)
+    return _trace_whole_run(store, root, downstream=downstream, depth=depth)
 
-    Upstream: the execution that wrote this version, every cell before it in that run, what
+
+def trace_dataflow(
+    store: Store, root: dict[str, Any], *, downstream: bool = False, depth: int | None = None
+) -> dict[str, Any]:
+    """Upstream: the execution that wrote this version, the executions it depends on through
+    names (transitively), what those read, and recursively the writers of those inputs.
+    Downstream: the executions that read it, those depending on them, what they wrote, …
+    Dependency edges are ``flow`` edges (upstream execution -> dependent) with their names."""
+    artifacts: dict[str, dict[str, Any]] = {root["id"]: artifact_node(root)}
+    exec_ids: set[str] = set()
+    edges: dict[tuple[str, str, str], list[str] | None] = {}
+    queue: deque[tuple[str, int]] = deque([(root["id"], 0)])
+    seen_artifacts = {root["id"]}
+    while queue:
+        art_id, level = queue.popleft()
+        if depth is not None and level >= depth:
+            continue
+        if downstream:
+            start = [r["id"] for r in artifacts_mod.readers(store, art_id)]
+            for e in start:
+                edges[(art_id, e, "read")] = None
+        else:
+            w = artifacts_mod.latest_write(store, art_id)
+            if w is None:
+                continue
+            edges[(w["id"], art_id, "wrote")] = None
+            start = [w["id"]]
+        start = [e for e in start if e not in exec_ids]
+        if not start:
+            continue
+        walk = dataflow.downstream if downstream else dataflow.upstream
+        found, flow_edges = walk(store, start)
+        new = sorted(found - exec_ids)
+        exec_ids.update(found)
+        for up, dep, names in flow_edges:
+            edges[(up, dep, "next" if names == ["next"] else "flow")] = names
+        for r in dataflow.reads_of(store, new, "write" if downstream else "read"):
+            if downstream:
+                edges[(r["execution_id"], r["id"], "wrote")] = None
+            else:
+                edges[(r["id"], r["execution_id"], "read")] = None
+            artifacts.setdefault(r["id"], artifact_node(r))
+            if r["id"] not in seen_artifacts:
+                seen_artifacts.add(r["id"])
+                queue.append((r["id"], level + 1))
+    return _graph(store, root, artifacts, exec_ids, edges, downstream)
+
+
+def _graph(
+    store: Store,
+    root: dict[str, Any],
+    artifacts: dict[str, dict[str, Any]],
+    exec_ids: set[str],
+    edges: dict[tuple[str, str, str], list[str] | None],
+    downstream: bool,
+) -> dict[str, Any]:
+    execs = _exec_nodes(store, sorted(exec_ids))
+    flows = dataflow.flows(store, sorted(exec_ids))
+    for exec_id, node in execs.items():
+        node["dataflow"] = flows.get(exec_id, {}).get("names")
+    runs = [
+        {**r, "type": "run"}
+        for r in run_summaries(store, sorted({e["run_id"] for e in execs.values()}))
+    ]
+    return {
+        "target": artifact_node(root),
+        "direction": "downstream" if downstream else "upstream",
+        "nodes": list(artifacts.values())
+        + sorted(execs.values(), key=lambda e: (e["run_id"], e["seq"])),
+        "edges": [
+            {"source": a, "target": b, "type": t, **({"names": n} if n is not None else {})}
+            for (a, b, t), n in sorted(edges.items())
+        ],
+        "runs": sorted(runs, key=lambda r: r["started"]),
+    }
+
+
+def _trace_whole_run(
+    store: Store, root: dict[str, Any], *, downstream: bool = False, depth: int | None = None
+) -> dict[str, Any]:
+    """Upstream: the execution that wrote this version, every cell before it in that run, what
     they read, and recursively the runs that wrote those inputs. Downstream: the executions
     that read it, what their runs wrote from then on, and so on. ``depth`` bounds the hops
     from one artifact to the next.
@@ -123,19 +213,7 @@ def trace(
                 if seen_runs.get(rd["run_id"], 1 << 62) > rd["seq"]:
                     seen_runs[rd["run_id"]] = rd["seq"]
                     follow(rd["run_id"], rd["seq"], level)
-    execs = _exec_nodes(store, sorted(exec_ids))
-    runs = [
-        {**r, "type": "run"}
-        for r in run_summaries(store, sorted({e["run_id"] for e in execs.values()}))
-    ]
-    return {
-        "target": artifact_node(root),
-        "direction": "downstream" if downstream else "upstream",
-        "nodes": list(artifacts.values())
-        + sorted(execs.values(), key=lambda e: (e["run_id"], e["seq"])),
-        "edges": [{"source": a, "target": b, "type": t} for a, b, t in sorted(edges)],
-        "runs": sorted(runs, key=lambda r: r["started"]),
-    }
+    return _graph(store, root, artifacts, exec_ids, dict.fromkeys(edges), downstream)
 
 
 def reads_up_to(store: Store, run_id: str, seq: int) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ TABLES = (
     "runs",
     "run_environments",
     "executions",
+    "dependencies",
     "artifacts",
     "accesses",
     "run_files",

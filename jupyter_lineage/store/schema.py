@@ -207,6 +207,25 @@ def _v6_tags(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v7_dataflow(conn: sqlite3.Connection) -> None:
+    # Cell-level dataflow: what each execution defined, updated and used (JSON, NULL when
+    # recorded before this version: such an execution depends on every earlier one of its run),
+    # and the execution -> earlier execution edges with the names that link them.
+    run_script(
+        conn,
+        """
+        ALTER TABLE executions ADD COLUMN dataflow TEXT;
+        CREATE TABLE dependencies (
+            execution_id TEXT NOT NULL,
+            upstream_id TEXT NOT NULL,
+            names TEXT NOT NULL,
+            PRIMARY KEY (execution_id, upstream_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX dependencies_upstream ON dependencies(upstream_id)
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial", _v1_initial),
     ("pipelines: notebook snapshots, run-level files, cell outputs", _v2_pipelines),
@@ -214,6 +233,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("artifacts.hash_error: why a file could not be hashed", _v4_hash_errors),
     ("artifacts.version: a remote object's version identity", _v5_versions),
     ("tags: named model versions (models --tag, never collected by gc)", _v6_tags),
+    ("dataflow: names per execution, execution-to-execution dependencies", _v7_dataflow),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -41,6 +41,10 @@ class ExecutionRecord:
     error_value: str | None = None
     accesses: list[Access] = field(default_factory=list)
     id: str = field(default_factory=uuid7)
+    # what it defined, updated, used, deleted (None: not analysed) and the earlier executions it
+    # depends on, each with the names that link them (capture/dependencies.py)
+    dataflow: dict[str, Any] | None = None
+    depends: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 def text_hash(text: str | bytes) -> str:
@@ -268,12 +272,16 @@ CREATE TEMP TRIGGER IF NOT EXISTS jl_cell_record BEFORE INSERT ON jl_cell BEGIN
   INSERT OR IGNORE INTO sources (hash, text)
     VALUES (json_extract(NEW.rec, '$.sh'), json_extract(NEW.rec, '$.src'));
   INSERT INTO executions (id, run_id, seq, cell_id, execution_count, source_hash, started,
-                          duration_ms, error_name, error_value)
+                          duration_ms, error_name, error_value, dataflow)
     VALUES (json_extract(NEW.rec, '$.id'), json_extract(NEW.rec, '$.run'),
             json_extract(NEW.rec, '$.seq'), json_extract(NEW.rec, '$.cell'),
             json_extract(NEW.rec, '$.n'), json_extract(NEW.rec, '$.sh'),
             json_extract(NEW.rec, '$.start'), json_extract(NEW.rec, '$.ms'),
-            json_extract(NEW.rec, '$.en'), json_extract(NEW.rec, '$.ev'));
+            json_extract(NEW.rec, '$.en'), json_extract(NEW.rec, '$.ev'),
+            json_extract(NEW.rec, '$.df'));
+  INSERT OR IGNORE INTO dependencies (execution_id, upstream_id, names)
+    SELECT json_extract(NEW.rec, '$.id'), json_extract(value, '$[0]'), json_extract(value, '$[1]')
+    FROM json_each(NEW.rec, '$.dep');
   INSERT OR IGNORE INTO artifacts ({_ARTIFACT_COLUMNS})
     SELECT {_unpacked(0, len(_ARTIFACT))}, json_extract(NEW.rec, '$.now')
     FROM json_each(NEW.rec, '$.acc');
@@ -303,6 +311,9 @@ def _cell_payload(rec: ExecutionRecord) -> str:
             "ev": redact(rec.error_value) if rec.error_value else rec.error_value,
             "now": stamp,
             "acc": [_values(a) for a in rec.accesses],
+            # the names as JSON text (a column of their own), edges as [upstream, names-JSON]
+            "df": canonical_json(rec.dataflow) if rec.dataflow is not None else None,
+            "dep": [[up, canonical_json(names)] for up, names in rec.depends],
         }
     )
 
