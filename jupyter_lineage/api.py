@@ -193,6 +193,25 @@ def trace(
         return trace_target(store, target, downstream=downstream, depth=depth, whole_run=whole_run)
 
 
+def gather(
+    target: str, *, output: str | None = None, verify: bool = False, db: str | None = None
+) -> dict[str, Any]:
+    """Write the minimal notebook that rebuilds TARGET's version (see ``jupyter lineage
+    gather``); ``verify`` runs it and says ``identical`` / ``equivalent`` / ``differs``."""
+    from . import gather as gathering
+
+    with _open(db, notebook=target if os.path.exists(target) else None) as store:
+        gathered = gathering.plan(store, target)
+        db_path = str(store.path)
+    path = gathering.check_output(
+        output or gathering.default_output(gathered["target"]["path"]), gathered
+    )
+    gathering.write(path, gathering.notebook_text(gathered))
+    gathered["output"] = str(path)
+    gathered["verification"] = gathering.verify(gathered, path, db_path) if verify else None
+    return gathered
+
+
 # -- pipelines ----------------------------------------------------------------------------------
 def run(notebook: str, parameters: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
     """Execute a notebook with papermill as a tracked run (see ``jupyter lineage run``)."""

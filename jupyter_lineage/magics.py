@@ -24,6 +24,8 @@ HELP = """\
 %track ignore GLOB ...      never record matching paths
 %track graph [PATH]         draw this run's lineage (or a file's) inline
 %track diff RUN_A RUN_B     what changed between two runs, inline
+%track gather PATH [--output NB.ipynb] [--verify]
+                            write the minimal notebook that rebuilds PATH
 """
 
 
@@ -120,6 +122,32 @@ def _ignore(args: list[str]) -> None:
     api.ignore(*args)
 
 
+def _gather(args: list[str]) -> None:
+    verify = "--verify" in args
+    args = [a for a in args if a != "--verify"]
+    output = None
+    for flag in ("--output", "-o"):
+        if flag in args:
+            i = args.index(flag)
+            if i + 1 >= len(args):
+                raise LineageError(f"{flag} takes a notebook file name.")
+            output = args[i + 1]
+            del args[i : i + 2]
+    if len(args) != 1:
+        raise LineageError("Usage: %track gather PATH [--output NB.ipynb] [--verify]")
+    data = api.gather(args[0], output=output, verify=verify)
+    counts = " ".join(
+        f"[{c['execution_count'] if c['execution_count'] is not None else '-'}]"
+        for c in data["cells"]
+    )
+    lines = [f"jupyter-lineage: wrote {data['output']}: {len(data['cells'])} cell(s) {counts}"]
+    check = data["verification"]
+    if check:
+        lines.append(f"  verify: {check['verdict']}")
+        lines += [f"    {line}" for line in check["differences"]]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
 def _help(args: list[str]) -> None:
     sys.stdout.write(HELP)
 
@@ -136,6 +164,7 @@ SUBCOMMANDS: dict[str, Callable[[list[str]], Any]] = {
     "ignore": _ignore,
     "graph": widgets.graph_command,
     "diff": widgets.diff_command,
+    "gather": _gather,
     "help": _help,
 }
 
