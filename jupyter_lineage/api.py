@@ -251,6 +251,23 @@ def reproduce(
     )
 
 
+def dag(
+    targets: list[str] | None = None,
+    *,
+    fmt: str = "json",
+    env: str = "ignore",
+    base: str | None = None,
+    db: str | None = None,
+) -> dict[str, Any]:
+    """The pipeline inferred from each notebook's latest successful run, with what is stale
+    (see ``jupyter lineage dag``): JSON, or ``{"format", "text"}`` for dot, mermaid, dvc and
+    github-actions."""
+    from .pipeline.plan import dag as _dag
+
+    with _open(db) as store:
+        return _dag(store, targets, fmt=fmt, env=env, base=base)
+
+
 def env(
     run: str, *, fmt: str = "requirements", db: str | None = None, notebook: str | None = None
 ) -> dict[str, Any]:

@@ -87,6 +87,12 @@ class UsageError(LineageError):
     code = "bad_input"
 
 
+class PipelineError(LineageError):
+    """The notebooks' recorded runs do not form a pipeline: a file with two writers, a cycle."""
+
+    code = "pipeline_invalid"
+
+
 class OutsideRootError(LineageError):
     """The REST API was asked for something outside the server root."""
 

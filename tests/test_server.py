@@ -234,3 +234,32 @@ def test_both_extensions_are_installed_and_enabled() -> None:
     assert lab and "enabled" in lab[0] and "OK" in lab[0], lab
     server = listing("server", "extension", "list")
     assert "jupyter_lineage enabled" in server.replace("\x1b[32m", "").replace("\x1b[0m", "")
+
+
+async def test_pipeline_mirrors_the_dag_command(jp_fetch: Any, recorded: dict[str, Any]) -> None:
+    from jupyter_lineage import api
+
+    root = recorded["root"]
+    (root / "use.ipynb").write_text("{}")
+    t = Tracker(notebook=str(root / "use.ipynb"))
+    _cell(t, "Path('model.pkl').read_text()", lambda: Path("model.pkl").read_text())
+    t.close()
+    data = await _get(jp_fetch, "pipeline", notebook="nb.ipynb")
+    assert data == api.dag(db=str(root / ".lineage" / "lineage.db"))
+    assert [Path(s["path"]).name for s in data["stages"]] == ["nb.ipynb", "use.ipynb"]
+    assert data["edges"] == [
+        {
+            "source": str(root / "nb.ipynb"),
+            "target": str(root / "use.ipynb"),
+            "files": [str(root / "model.pkl")],
+        }
+    ]
+    assert data["stale"] == []
+    (root / "data.csv").write_text("x\n2\n")
+    data = await _get(jp_fetch, "pipeline", notebook="nb.ipynb", target="use.ipynb")
+    assert data["stale"] == [str(root / "nb.ipynb"), str(root / "use.ipynb")]
+    assert data["stages"][0]["reasons"][0]["text"].startswith("input data.csv changed ")
+    code, body = await _error(jp_fetch, "pipeline", notebook="nb.ipynb", target="nothing.csv")
+    assert code == 400 and "nothing.csv is neither" in body["message"]
+    code, body = await _error(jp_fetch, "pipeline", notebook="nb.ipynb", target="../x.ipynb")
+    assert code == 403

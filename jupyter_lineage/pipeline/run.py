@@ -23,6 +23,7 @@ class RunResult:
     output: str
     db: str
     error: str | None = None
+    cached_from: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -46,15 +47,21 @@ def run_notebook(
     lineage_notebook: str | None = None,
     progress: bool = False,
     log_output: bool = False,
+    cache: bool = False,
 ) -> RunResult:
     """Execute NOTEBOOK with papermill as a tracked run; a failing notebook is still recorded.
 
     ``lineage_notebook`` records the run under another notebook path (reproduce runs a snapshot).
+    ``cache``: reuse an identical earlier run (pipeline/cache.py) instead of starting a kernel.
     """
-    import papermill
-
     path = str(notebook)
     parameters = dict(parameters or {})
+    if cache:
+        hit = _reuse(path, parameters, output=output, cwd=cwd, db=db, parent_id=parent_id)
+        if hit is not None:
+            return hit
+    import papermill
+
     nb = params_mod.load_notebook(path)
     if cwd is not None and not Path(check_path("--cwd", cwd)).is_dir():
         raise UsageError(f"--cwd {cwd} is not a folder.")
@@ -119,6 +126,45 @@ def run_notebook(
         status = "failed"
     return RunResult(
         run_id=plan.run_id, status=status, output=str(out), db=str(plan.db), error=error
+    )
+
+
+def _reuse(
+    path: str,
+    parameters: dict[str, Any],
+    *,
+    output: str | None,
+    cwd: str | None,
+    db: str | None,
+    parent_id: str | None,
+) -> RunResult | None:
+    """A cached run when an identical earlier run can be reused (its executed notebook is
+    copied to ``output`` when one is asked for and it still exists)."""
+    from . import cache
+
+    if not Path(check_path("the notebook", path)).is_file():
+        return None  # the full run says what is wrong
+    if output:
+        check_path("--output", output)
+    notebook = os.path.abspath(path)
+    workdir = os.path.abspath(check_path("--cwd", cwd)) if cwd else os.path.dirname(notebook)
+    db_path = default_db_path(notebook, db)
+    if not db_path.exists():
+        return None
+    with open_store(db_path) as store:
+        original = cache.find(store, notebook, parameters, workdir)
+        if original is None:
+            return None
+        executed = cache.executed_notebook(store, original["id"])
+        if output and not cache.copy_notebook(executed, output):
+            return None  # the notebook asked for cannot be given without running
+        run_id = cache.record(store, original, parent_id=parent_id)
+    return RunResult(
+        run_id=run_id,
+        status="succeeded",
+        output=output or executed or "",
+        db=str(db_path),
+        cached_from=original["id"],
     )
 
 

@@ -96,3 +96,15 @@ class Scope:
             n for n in nodes if n["type"] != "artifact" or n["id"] in linked or n["id"] == keep
         ]
         return {**data, "nodes": nodes, "edges": edges}
+
+    def pipeline(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The pipeline without the stages of notebooks outside the root."""
+        stages = [s for s in data["stages"] if self.inside(s["path"])]
+        kept = {s["path"] for s in stages}
+        return {
+            **data,
+            "stages": stages,
+            "edges": [e for e in data["edges"] if e["source"] in kept and e["target"] in kept],
+            "stale": [p for p in data["stale"] if p in kept],
+            "ignored": [i for i in data["ignored"] if self.inside(i["path"])],
+        }

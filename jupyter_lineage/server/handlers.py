@@ -261,6 +261,24 @@ class ModelHandler(LineageHandler):
         await self.respond(produce)
 
 
+class PipelineHandler(LineageHandler):
+    """``dag --format json``: the pipeline across the notebooks under the root, stale marked."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        raw_targets = self.get_query_arguments("target")
+        env = self.arg("env") or "ignore"
+
+        def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
+            from ..pipeline.plan import dag
+
+            targets = [t for t in (scope.request_path("target", r) for r in raw_targets) if t]
+            data = dag(store, targets, fmt="json", env=env)
+            return scope.pipeline(data)
+
+        await self.respond(produce)
+
+
 ROUTES = [
     (r"runs", RunsHandler),
     (r"runs/([0-9a-fA-F-]{1,36})", RunHandler),
@@ -270,6 +288,7 @@ ROUTES = [
     (r"status", StatusHandler),
     (r"models", ModelsHandler),
     (r"models/([0-9a-f]{6,64})", ModelHandler),
+    (r"pipeline", PipelineHandler),
 ]
 
 

@@ -22,7 +22,7 @@ from .sql import chunks, marks
 
 RUN_COLUMNS = (
     "id, kind, notebook, notebook_hash, status, started, ended, parent_id, user, host, cwd,"
-    " error_name, error_value, failed_execution_id, environment_id, git_id, outputs_hash"
+    " error_name, error_value, failed_execution_id, environment_id, git_id, outputs_hash, cached_from"
 )
 _LAST = re.compile(r"^@last(?:~(\d+))?$")
 
@@ -137,6 +137,7 @@ def _run_summary(row: dict[str, Any]) -> dict[str, Any]:
         "ended": row["ended"],
         "duration_s": _duration_s(row["started"], row["ended"]),
         "parent_id": row["parent_id"],
+        "cached_from": row["cached_from"],
         "user": row["user"],
         "host": row["host"],
         "error": (

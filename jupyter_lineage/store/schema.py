@@ -226,6 +226,11 @@ def _v7_dataflow(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v8_cached_runs(conn: sqlite3.Connection) -> None:
+    # A run reused by --cache (kind 'cached') names the run whose results it reuses.
+    conn.execute("ALTER TABLE runs ADD COLUMN cached_from TEXT")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial", _v1_initial),
     ("pipelines: notebook snapshots, run-level files, cell outputs", _v2_pipelines),
@@ -234,6 +239,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("artifacts.version: a remote object's version identity", _v5_versions),
     ("tags: named model versions (models --tag, never collected by gc)", _v6_tags),
     ("dataflow: names per execution, execution-to-execution dependencies", _v7_dataflow),
+    ("runs.cached_from: the run a cached run reuses", _v8_cached_runs),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
