@@ -268,6 +268,35 @@ def dag(
         return _dag(store, targets, fmt=fmt, env=env, base=base)
 
 
+def repro(
+    targets: list[str] | None = None,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    env: str = "ignore",
+    cache: bool = True,
+    db: str | None = None,
+    on_event: Callable[[str, dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Bring the inferred pipeline up to date: run exactly the stale stages, in order,
+    independent ones side by side (see ``jupyter lineage repro``)."""
+    from .pipeline.repro import repro as _repro
+
+    return _repro(
+        targets,
+        dry_run=dry_run,
+        force=force,
+        jobs=jobs,
+        scheduler=scheduler,
+        env=env,
+        cache=cache,
+        db=db,
+        on_event=on_event,
+    )
+
+
 def env(
     run: str, *, fmt: str = "requirements", db: str | None = None, notebook: str | None = None
 ) -> dict[str, Any]:

@@ -12,7 +12,17 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from .. import api
-from .base import brief, cli, console, db_option, emit_json, json_option, short_path
+from .base import (
+    WholeNumber,
+    brief,
+    cli,
+    console,
+    db_option,
+    emit_json,
+    json_option,
+    seconds,
+    short_path,
+)
 
 ENV_CHOICE = click.Choice(["ignore", "strict"])
 
@@ -134,3 +144,102 @@ def dag_cmd(
         emit_json(data)
     else:
         click.echo(text, nl=False)
+
+
+def _why(s: dict[str, Any]) -> str:
+    return escape("; ".join(r["text"] for r in s["reasons"]))
+
+
+def _event(kind: str, s: dict[str, Any]) -> None:
+    name = escape(s["name"])
+    if kind == "started":
+        console.print(f"[bold]run[/]      {name}: {_why(s)}")
+    elif kind == "succeeded":
+        console.print(
+            f"[green]succeeded[/] {name} in {seconds(s['duration_s'])} [dim](run {s['run']})[/]"
+        )
+    elif kind == "cached":
+        console.print(
+            f"[cyan]cached[/]    {name}: reused run {s['cached_from']} [dim](run {s['run']})[/]"
+        )
+    elif kind == "up to date":
+        console.print(f"[green]unchanged[/] {name}: its inputs came out the same")
+    elif kind == "failed":
+        console.print(f"[red]failed[/]    {name}: {escape(str(s['error']))}")
+    elif kind == "skipped":
+        console.print(f"[magenta]skipped[/]   {name}: {escape(str(s['error']))}")
+
+
+@cli.command("repro")
+@click.argument("targets", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Say what would run and why; run nothing.")
+@click.option("--force", is_flag=True, help="Run the targeted stages even when up to date.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=WholeNumber(1, 256),
+    default=None,
+    help="Independent stages run side by side in this many processes (default: CPU count).",
+)
+@click.option("--scheduler", metavar="ADDRESS", help="Run the stages on this Dask scheduler.")
+@click.option(
+    "--env",
+    "env_mode",
+    type=ENV_CHOICE,
+    default="ignore",
+    show_default=True,
+    help="strict: a changed version of a package a stage imports makes it run again.",
+)
+@click.option(
+    "--cache/--no-cache",
+    default=True,
+    show_default=True,
+    help="Reuse an identical earlier run of a stage instead of running it.",
+)
+@db_option
+@json_option
+def repro_cmd(
+    targets: tuple[str, ...],
+    dry_run: bool,
+    force: bool,
+    jobs: int | None,
+    scheduler: str | None,
+    env_mode: str,
+    cache: bool,
+    db: str | None,
+    as_json: bool,
+) -> None:
+    """Bring the pipeline (or the TARGETs and what they need) up to date.
+
+    Runs exactly the stale stages (see `dag`) through `jupyter lineage run`, in order, each
+    with its last parameters. Exit 0 when everything is up to date afterwards, 1 when a stage
+    failed (what is downstream of it is skipped), 2 for bad input.
+    """
+    report = api.repro(
+        list(targets),
+        dry_run=dry_run,
+        force=force,
+        jobs=jobs,
+        scheduler=scheduler,
+        env=env_mode,
+        cache=cache,
+        db=db,
+        on_event=None if as_json else _event,
+    )
+    if as_json:
+        emit_json(report)
+    elif report["up_to_date"]:
+        console.print(f"[green]up to date[/]: {len(report['stages'])} stages, nothing to run")
+    elif dry_run:
+        for s in report["stages"]:
+            if s["status"] == "stale":
+                console.print(f"[yellow]would run[/] {escape(s['name'])}: {_why(s)}")
+            else:
+                console.print(f"[green]up to date[/] {escape(s['name'])}")
+    else:
+        parts = [
+            f"{report[k]} {k}" for k in ("succeeded", "cached", "failed", "skipped") if report[k]
+        ]
+        console.print("repro: " + ", ".join(parts or ["nothing ran"]))
+    if report["failed"] or report["skipped"]:
+        raise click.exceptions.Exit(1)

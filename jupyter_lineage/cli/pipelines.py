@@ -30,6 +30,8 @@ from .base import (
 def _summary(data: dict[str, Any]) -> None:
     took = seconds(data["duration_s"])
     console.print(f"[bold]run {data['id']}[/] {status_text(data['status'])} in {took}")
+    if data.get("cached_from"):
+        console.print(f"  cached     reuses run {data['cached_from']}: nothing ran")
     console.print(
         f"  notebook   {escape(short_path(data['notebook']))} -> "
         f"{escape(short_path(data.get('output_notebook')))}"
@@ -85,6 +87,11 @@ def _summary(data: dict[str, Any]) -> None:
 @click.option("--cwd", help="Working folder of the kernel (default: the notebook's).")
 @click.option("--kernel", help="Kernel name (default: the notebook's).")
 @click.option("--log-output", is_flag=True, help="Stream the notebook's output to stderr.")
+@click.option(
+    "--cache",
+    is_flag=True,
+    help="Reuse an identical earlier run (same code, parameters, inputs; outputs intact).",
+)
 @db_option
 @json_option
 def run_cmd(
@@ -96,6 +103,7 @@ def run_cmd(
     cwd: str | None,
     kernel: str | None,
     log_output: bool,
+    cache: bool,
     db: str | None,
     as_json: bool,
 ) -> None:
@@ -108,7 +116,14 @@ def run_cmd(
 
     parameters = collect(pairs, yaml_texts, yaml_files)
     data = api.run(
-        notebook, parameters, output=output, cwd=cwd, kernel=kernel, db=db, log_output=log_output
+        notebook,
+        parameters,
+        output=output,
+        cwd=cwd,
+        kernel=kernel,
+        db=db,
+        log_output=log_output,
+        cache=cache,
     )
     if as_json:
         emit_json(data)
@@ -284,6 +299,7 @@ def env_cmd(
 @click.option("--ascending", is_flag=True, help="With --sort: lowest first.")
 @click.option("--cwd", help="Working folder of the kernels (default: the notebook's).")
 @click.option("--kernel", help="Kernel name (default: the notebook's).")
+@click.option("--cache", is_flag=True, help="Reuse identical earlier runs of grid points.")
 @db_option
 @json_option
 def sweep_cmd(
@@ -295,6 +311,7 @@ def sweep_cmd(
     ascending: bool,
     cwd: str | None,
     kernel: str | None,
+    cache: bool,
     db: str | None,
     as_json: bool,
 ) -> None:
@@ -334,6 +351,7 @@ def sweep_cmd(
             db=db,
             cwd=cwd,
             kernel=kernel,
+            cache=cache,
             on_start=started,
             on_result=lambda r: progress.advance(task),
         )

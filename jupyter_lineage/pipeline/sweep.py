@@ -40,7 +40,7 @@ def grid(values: dict[str, list[Any]]) -> list[Point]:
 def run_point(
     notebook_text: str,
     point: Point,
-    parent_id: str,
+    parent_id: str | None,
     lineage_notebook: str,
     output: str,
     cwd: str | None,
@@ -97,6 +97,36 @@ def _merge_bytes(main: Store, data: bytes) -> None:
         merge(main, path)
 
 
+def _reused(
+    main: Store, task: tuple[Any, ...], parent_id: str, workdir: str, results: list[dict[str, Any]]
+) -> bool:
+    """A grid point an earlier run can stand for: recorded as a cached child, added to
+    ``results``."""
+    from . import cache
+
+    point, notebook, output = task[1], task[3], task[4]
+    original = cache.find(main, notebook, point.parameters, workdir)
+    if original is None or not cache.copy_notebook(
+        cache.executed_notebook(main, original["id"]), output
+    ):
+        return False
+    run_id = cache.record(main, original, parent_id=parent_id)
+    results.append(
+        {
+            "index": point.index,
+            "parameters": point.parameters,
+            "run_id": run_id,
+            "status": "succeeded",
+            "error": None,
+            "duration_s": 0.0,
+            "output": output,
+            "cached_from": original["id"],
+            "metrics": details.run_metrics(main, run_id),
+        }
+    )
+    return True
+
+
 def _local(tasks: list[tuple[Any, ...]], workers: int) -> Iterator[dict[str, Any]]:
     import multiprocessing
 
@@ -140,10 +170,12 @@ def sweep(
     db: str | None = None,
     cwd: str | None = None,
     kernel: str | None = None,
+    cache: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the Cartesian grid of ``values``; a parent run of kind ``sweep`` holds one child each."""
+    """Run the Cartesian grid of ``values``; a parent run of kind ``sweep`` holds one child each.
+    ``cache``: a point identical to an earlier run is recorded as a ``cached`` child instead."""
     if not values or any(not v for v in values.values()):
         raise UsageError("Give each swept parameter at least one value: -p NAME V1 V2 …")
     if workers is not None and workers < 1:
@@ -176,8 +208,19 @@ def sweep(
         for p in points
     ]
     results: list[dict[str, Any]] = []
+    if cache:
+        with Store(db_path) as main:
+            tasks = [t for t in tasks if not _reused(main, t, parent_id, workdir, results)]
+        for result in results:
+            if on_result:
+                on_result(result)
     try:
-        stream = _dask(client, tasks) if client else _local(tasks, workers or os.cpu_count() or 1)
+        if not tasks:
+            stream: Iterator[dict[str, Any]] = iter(())
+        elif client:
+            stream = _dask(client, tasks)
+        else:
+            stream = _local(tasks, workers or os.cpu_count() or 1)
         with Store(db_path) as main:
             for result in stream:
                 _merge_bytes(main, result.pop("store"))

@@ -1,0 +1,165 @@
+"""``repro`` and ``--cache`` on real notebooks (examples/pipeline, real papermill and kernels):
+what runs after each kind of change, in which order, and what a failure stops."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from .conftest import lineage
+from .test_dag import STAGES, make_project, run_stages
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("repro") / "project"
+    folder = make_project(root)
+    db = root / ".lineage" / "lineage.db"
+    run_stages(folder, db, *STAGES)
+    return folder, db
+
+
+def repro(db: Path, folder: Path, *args: str, code: int = 0) -> dict[str, Any]:
+    proc = lineage("repro", *args, "--json", db=db, cwd=folder, check=False)
+    assert proc.returncode == code, proc.stderr + proc.stdout
+    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+
+
+def statuses(report: dict[str, Any]) -> dict[str, str]:
+    return {Path(s["path"]).name: s["status"] for s in report["stages"]}
+
+
+def latest_runs(db: Path, folder: Path) -> dict[str, str]:
+    data = json.loads(lineage("dag", "--json", db=db, cwd=folder).stdout)
+    return {Path(s["path"]).name: s["run"] for s in data["stages"]}
+
+
+def test_nothing_changed_nothing_runs(project: tuple[Path, Path]) -> None:
+    folder, db = project
+    before = latest_runs(db, folder)
+    report = repro(db, folder)
+    assert report["up_to_date"] and set(statuses(report).values()) == {"up to date"}
+    assert latest_runs(db, folder) == before
+    text = lineage("repro", "--dry-run", db=db, cwd=folder).stdout
+    assert "up to date: 3 stages, nothing to run" in text
+
+
+def test_an_edited_csv_reruns_all_three_in_order(project: tuple[Path, Path]) -> None:
+    folder, db = project
+    before = latest_runs(db, folder)
+    csv = folder.parent / "data" / "customers.csv"
+    csv.write_text(csv.read_text() + "C9001,3,99.5,4,month-to-month,yes,1\n")
+    plan = repro(db, folder, "--dry-run")
+    assert statuses(plan) == dict.fromkeys(STAGES, "stale")
+    assert plan["stages"][0]["reasons"][0]["text"].startswith("input data/customers.csv changed")
+    assert latest_runs(db, folder) == before  # a dry run runs nothing
+    report = repro(db, folder, "--jobs", "2")
+    assert statuses(report) == dict.fromkeys(STAGES, "succeeded")
+    after = latest_runs(db, folder)
+    assert all(
+        after[n] != before[n] and after[n] == s["run"] for n, s in zip(STAGES, report["stages"])
+    )
+    runs = {r["id"]: r for r in json.loads(lineage("runs", "--json", db=db).stdout)}
+    started = [runs[after[n]]["started"] for n in STAGES]
+    ended = [runs[after[n]]["ended"] for n in STAGES]
+    assert ended[0] <= started[1] and ended[1] <= started[2]  # upstream first
+    assert repro(db, folder)["up_to_date"]
+
+
+def _edit_code(path: Path, old: str, new: str) -> None:
+    nb = nbformat.read(str(path), as_version=4)
+    cell = next(c for c in nb.cells if old in c.source)
+    cell.source = cell.source.replace(old, new)
+    nbformat.write(nb, str(path))
+
+
+def test_editing_only_evaluate_reruns_only_it(project: tuple[Path, Path]) -> None:
+    folder, db = project
+    before = latest_runs(db, folder)
+    _edit_code(folder / "evaluate.ipynb", "threshold = 0.5", "threshold = 0.6")
+    plan = repro(db, folder, "--dry-run")
+    assert statuses(plan) == {
+        "prepare.ipynb": "up to date",
+        "train.ipynb": "up to date",
+        "evaluate.ipynb": "stale",
+    }
+    assert plan["stages"][2]["reasons"][0]["what"] == "code"
+    report = repro(db, folder, "--jobs", "1")
+    assert statuses(report)["evaluate.ipynb"] == "succeeded"
+    after = latest_runs(db, folder)
+    assert after["prepare.ipynb"] == before["prepare.ipynb"]
+    assert after["train.ipynb"] == before["train.ipynb"]
+    assert after["evaluate.ipynb"] != before["evaluate.ipynb"]
+
+
+def test_unchanged_outputs_upstream_leave_downstream_alone(project: tuple[Path, Path]) -> None:
+    folder, db = project
+    before = latest_runs(db, folder)
+    # a comment changes prepare's code, not what it writes: train and evaluate need not run
+    _edit_code(folder / "prepare.ipynb", 'Path("work").mkdir', '# same output\nPath("work").mkdir')
+    report = repro(db, folder)
+    assert statuses(report) == {
+        "prepare.ipynb": "succeeded",
+        "train.ipynb": "up to date",
+        "evaluate.ipynb": "up to date",
+    }
+    assert report["stages"][1]["reasons"][-1]["what"] == "unchanged"
+    after = latest_runs(db, folder)
+    assert after["train.ipynb"] == before["train.ipynb"]
+
+
+def test_a_failed_stage_stops_its_downstream(project: tuple[Path, Path]) -> None:
+    folder, db = project
+    train = folder / "train.ipynb"
+    saved = train.read_bytes()
+    try:
+        _edit_code(
+            train, "model.fit(X, y)", "model.fit(X, y)\nraise RuntimeError('broken on purpose')"
+        )
+        report = repro(db, folder, code=1)
+        assert statuses(report) == {
+            "prepare.ipynb": "up to date",
+            "train.ipynb": "failed",
+            "evaluate.ipynb": "skipped",
+        }
+        assert "RuntimeError" in report["stages"][1]["error"]
+        assert report["stages"][2]["error"] == "upstream pipeline/train.ipynb failed"
+        proc = lineage("repro", db=db, cwd=folder, check=False)
+        assert proc.returncode == 1 and "skipped" in proc.stdout
+    finally:
+        train.write_bytes(saved)
+    assert repro(db, folder, "--dry-run")["up_to_date"]
+
+
+def test_run_cache_reuses_an_identical_run(project: tuple[Path, Path]) -> None:
+    folder, db = project
+    first = json.loads(
+        lineage("run", "train.ipynb", "-p", "C", "0.5", "--json", db=db, cwd=folder).stdout
+    )
+    again = json.loads(
+        lineage(
+            "run", "train.ipynb", "-p", "C", "0.5", "--cache", "--json", db=db, cwd=folder
+        ).stdout
+    )
+    assert again["kind"] == "cached" and again["cached_from"] == first["id"]
+    assert again["parameters"] == {"C": 0.5} and again["executions"] == []
+    assert {f["path"] for f in again["files_written"]} >= {str(folder / "work" / "model.joblib")}
+    other = json.loads(
+        lineage(
+            "run", "train.ipynb", "-p", "C", "0.7", "--cache", "--json", db=db, cwd=folder
+        ).stdout
+    )
+    assert other["kind"] == "papermill"  # other parameters: it runs
+    (folder / "work" / "model.joblib").unlink()
+    gone = json.loads(
+        lineage(
+            "run", "train.ipynb", "-p", "C", "0.7", "--cache", "--json", db=db, cwd=folder
+        ).stdout
+    )
+    assert gone["kind"] == "papermill"  # its output is missing: it runs again
+    # back to the pipeline's own parameters for the tests after this one
+    lineage("run", "train.ipynb", db=db, cwd=folder)
