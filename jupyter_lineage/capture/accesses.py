@@ -38,6 +38,7 @@ class HashCache:
         self._memory: dict[str, tuple[Key, str]] = {}
         self.new: deque[tuple[str, int, int, int, str]] = deque()
         self._reader: Store | None = None
+        self._inherited: Store | None = None
         self._reader_lock = threading.Lock()  # held for one SELECT that never waits on a lock
         self._closed = False
 
@@ -56,6 +57,13 @@ class HashCache:
                 old, self._reader = self._reader, reader
         if old is not None:
             old.close()
+
+    def forget_reader(self) -> None:
+        """In a forked child: the parent's SQLite connection is never used, nor closed, here."""
+        self._inherited = self._reader
+        self._reader = None
+        self._reader_lock = threading.Lock()
+        self.new.clear()  # the parent persists its own
 
     def close(self) -> None:
         with self._reader_lock:

@@ -24,7 +24,7 @@ _installed = False
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     # Runs for every audit event in the process: return as early as possible.
-    tracker = _registry._current
+    tracker = _registry._current or _registry._child
     if tracker is None:
         return
     accesses = tracker.accesses

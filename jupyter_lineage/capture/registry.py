@@ -11,11 +11,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .child import ChildCapture
     from .tracker import Tracker
 
 # Read directly by the audit hook (capture/hook.py), which runs for every audit event in the
 # process: a module attribute is the cheapest lookup there is.
 _current: Tracker | None = None
+# A Python child of a tracked process records for its parent's cell (capture/child.py); the
+# audit hook reads this when there is no tracker.
+_child: ChildCapture | None = None
 
 
 def current() -> Tracker | None:
@@ -32,3 +36,18 @@ def deactivate(tracker: Tracker) -> None:
     global _current
     if _current is tracker:
         _current = None
+
+
+def child() -> ChildCapture | None:
+    return _child
+
+
+def activate_child(capture: ChildCapture) -> None:
+    global _child
+    _child = capture
+
+
+def deactivate_child(capture: ChildCapture) -> None:
+    global _child
+    if _child is capture:
+        _child = None

@@ -24,7 +24,7 @@ from ..redaction import redact
 from ..store import queries, writes
 from ..store.db import default_db_path, now, process_identity
 from ..urls import scrub_text
-from . import hook, registry
+from . import child, hook, registry
 from .accesses import Accesses, HashCache
 from .dependencies import Dataflow
 from .environment import PackageWatch, capture_environment
@@ -89,6 +89,9 @@ class Tracker:
         self._packages: PackageWatch | None = None
         self._paused_before = 0.0  # how long the kernel idled before this cell
         self._ended = False
+        # What each cell puts in its children's environment: capture/child.py
+        self._marker_tail = child.marker("", self.run_id, self.db_path)
+        self._marker_before = os.environ.get(child.ENV)
         self._start(parameters or {}, parent_id)
 
     @property
@@ -98,6 +101,9 @@ class Tracker:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _start(self, parameters: dict[str, Any], parent_id: str | None) -> None:
+        inherited = registry.child()
+        if inherited is not None:  # a tracked child that starts its own run: its own from now
+            inherited.finish()
         if not self.attached:
             self.outbox.put(
                 op=Op(
@@ -126,6 +132,7 @@ class Tracker:
         self.outbox.start()
         hook.install()
         registry.activate(self)
+        child.watch_fork()
         self.wrappers.poll()
         self.remote.poll()
         atexit.register(self._atexit)
@@ -167,6 +174,11 @@ class Tracker:
         registry.deactivate(self)
         self.accesses.active = False
         with contextlib.suppress(Exception):
+            if self._marker_before is None:
+                os.environ.pop(child.ENV, None)
+            else:
+                os.environ[child.ENV] = self._marker_before
+        with contextlib.suppress(Exception):
             self.wrappers.remove()
         with contextlib.suppress(Exception):
             self.remote.remove()
@@ -197,7 +209,8 @@ class Tracker:
         if self.outbox.pending and _MAY_READ_STORE.search(source):
             self.flush()
         self._cell_id = cell_id
-        self._exec_id = uuid7()
+        self._exec_id = exec_id = uuid7()
+        os.environ[child.ENV] = exec_id + self._marker_tail  # for its Python children
         self._started = now()
         self._t0 = time.perf_counter()
         self._paused_before = time.monotonic() - self.outbox.last_end
@@ -256,6 +269,10 @@ class Tracker:
         finally:
             outbox.cell_running = False
             self._exec_id = None
+
+    def running_execution(self) -> str | None:
+        """The id of the cell running now, if one is."""
+        return self._exec_id if self.accesses.active else None
 
     def note_path(self, path: Any, role: str, api_kind: str | None) -> None:
         """A file the current cell read or wrote (the library wrappers call this)."""

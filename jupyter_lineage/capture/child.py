@@ -1,0 +1,200 @@
+"""A Python child of a tracked kernel or pipeline records what it reads and writes into the
+cell that started it.
+
+The tracker puts a marker in its environment at each cell (``JUPYTER_LINEAGE_PARENT``: the
+execution, the run and the store). Every child inherits it: ``!python prep.py``,
+``subprocess.run([sys.executable, …])``, multiprocessing's and joblib's (loky) workers. The
+package's start-up hook (``jupyter_lineage_children.pth`` in site-packages) sees the marker as
+the interpreter starts and calls :func:`start`; without the marker it does nothing more than one
+dictionary lookup. A child made by ``fork`` (multiprocessing's default on Linux) inherits the
+tracker itself and turns it into a child capture (:func:`_after_fork`).
+
+The child notes files and URLs with the kernel's own parts (audit hook, reader registry, HTTP and
+fsspec wrappers) for its whole life, then, when it ends — a normal exit, multiprocessing's
+process end, SIGTERM (``Pool.terminate``) — appends them to its own journal (store/journal.py)
+and puts them into the store as accesses of the cell that started it. A store not there yet, or
+busy, leaves them in the journal for the next reader. Environment variables are never recorded:
+the marker holds ids and the store's path only.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..store import journal as journal_mod
+from ..store.db import Store
+from . import hook, registry
+from .accesses import Accesses, HashCache
+from .failures import Warner
+from .noise import NoiseFilter, store_paths
+
+ENV = "JUPYTER_LINEAGE_PARENT"
+_fork_hook = False
+
+
+def marker(execution_id: str, run_id: str, db_path: Path) -> str:
+    return f"{execution_id}:{run_id}:{db_path}"
+
+
+def parse(value: str) -> tuple[str, str, Path] | None:
+    execution_id, _, rest = value.partition(":")
+    run_id, _, db = rest.partition(":")
+    if not execution_id or not run_id or not db:
+        return None
+    return execution_id, run_id, Path(db)
+
+
+class ChildCapture:
+    """One child process's accesses, recorded for the execution that started it."""
+
+    def __init__(
+        self, execution_id: str, run_id: str, db_path: Path, accesses: Accesses | None = None
+    ) -> None:
+        self.execution_id = execution_id
+        self.run_id = run_id
+        self.db_path = db_path
+        self.warn = Warner()
+        self.wrappers: list[Any] = []
+        if accesses is None:  # a new interpreter: the kernel's parts, made afresh
+            from .readers.catalog import all_specs
+            from .readers.install import Installer
+            from .remote import RemoteWrappers
+
+            accesses = Accesses(NoiseFilter(store_paths(db_path)), HashCache(), self.warn)
+            self.wrappers = [
+                Installer(all_specs(self.warn), accesses, self.warn),
+                RemoteWrappers(accesses, self.warn),
+            ]
+        self.accesses = accesses
+        self.pid = os.getpid()
+        self.done = False
+        self._lock = threading.Lock()
+
+    def begin(self) -> None:
+        self.accesses.begin()
+        self.accesses.active = True
+        registry.activate_child(self)
+        hook.install()
+        for wrappers in self.wrappers:
+            wrappers.poll()
+        atexit.register(self.finish)
+        watch_fork()
+        self._on_terminate()
+        if "multiprocessing" in sys.modules:
+            # A forked multiprocessing child ends with os._exit: atexit never runs there, its
+            # finalizers do — registered again once it has emptied the inherited ones.
+            from multiprocessing import util
+
+            util.Finalize(None, self.finish, exitpriority=100)
+            util.register_after_fork(self, ChildCapture._finalize_at_exit)
+
+    def _finalize_at_exit(self) -> None:
+        from multiprocessing import util
+
+        util.Finalize(None, self.finish, exitpriority=100)
+
+    def _on_terminate(self) -> None:
+        """SIGTERM (``Pool.terminate``, loky's shutdown) records first, then ends as it would."""
+        with contextlib.suppress(ValueError, OSError):  # not the main thread: no handler
+            if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+                return  # the program handles it: its own way of ending runs atexit
+
+            def terminated(signum: int, _frame: Any) -> None:
+                self.finish()
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+
+            signal.signal(signal.SIGTERM, terminated)
+
+    def finish(self) -> None:
+        """Journal what the process read and wrote, then put it into the store."""
+        with self._lock:
+            if self.done or os.getpid() != self.pid:
+                return
+            self.done = True
+        try:
+            self._note_script()
+            self.accesses.active = False
+            items = self.accesses.collect()
+            registry.deactivate_child(self)
+            if items:
+                self._record(items)
+        except Exception as exc:  # never the child's own exit failing because of us
+            self.warn("child", f"this process's file accesses could not be recorded ({exc!r}).")
+
+    def _note_script(self) -> None:
+        """The child's own script (``python prep.py``) is one of its inputs: code is noise to
+        the audit hook, but here it is what the cell ran."""
+        script = sys.argv[0] if sys.argv else ""
+        if not script.endswith(".py") or not os.path.isfile(script):
+            return
+        path = os.path.abspath(script)
+        if not path.startswith(self.accesses.filter.package_prefixes):
+            with hook.ours():
+                self.accesses.declare(path, "read")
+
+    def _record(self, items: list[Any]) -> None:
+        args = {"execution_id": self.execution_id, "accesses": items}
+        journal = journal_mod.Journal(self.db_path, self.run_id)
+        with hook.ours():
+            journal.append(journal_mod.encode("add_accesses", args))
+            written = False
+            try:
+                if self.db_path.exists():
+                    with Store(self.db_path, create=False) as store:
+                        journal_mod.apply(store, "add_accesses", args)
+                    written = True
+            except Exception:
+                pass  # left in the journal: the next process that opens the store ingests it
+            journal.close(remove=written)
+
+
+def start() -> None:
+    """Called by the start-up hook when the marker is set; never raises."""
+    try:
+        found = parse(os.environ.get(ENV, ""))
+        if found is None or registry.current() is not None or registry.child() is not None:
+            return
+        ChildCapture(*found).begin()
+    except Exception as exc:
+        with contextlib.suppress(Exception):
+            sys.stderr.write(f"jupyter-lineage: this process is not tracked ({exc!r}).\n")
+
+
+def watch_fork() -> None:
+    global _fork_hook
+    if not _fork_hook:
+        os.register_at_fork(after_in_child=_after_fork)
+        _fork_hook = True
+
+
+def _after_fork() -> None:
+    """A forked child inherits the tracker (or a child capture) mid-cell: it records for the
+    same execution, into its own journal, from a clean slate."""
+    try:
+        tracker = registry.current()
+        if tracker is not None:
+            registry.deactivate(tracker)
+            exec_id = tracker.running_execution()
+            if exec_id is None:
+                tracker.accesses.active = False  # forked between cells: nothing of a cell
+                return
+            tracker.hashes.forget_reader()  # a SQLite connection never crosses a fork
+            ChildCapture(exec_id, tracker.run_id, tracker.db_path, tracker.accesses).begin()
+            return
+        parent = registry.child()
+        if parent is not None:
+            registry.deactivate_child(parent)
+            capture = ChildCapture(
+                parent.execution_id, parent.run_id, parent.db_path, parent.accesses
+            )
+            capture.begin()
+    except Exception:
+        pass

@@ -1,0 +1,150 @@
+"""Python children of a tracked kernel record into the cell that started them: `!python`,
+subprocess, `%run`, multiprocessing (fork and spawn) and joblib's loky workers — real processes,
+the real start-up hook (jupyter_lineage_children.pth), asserted through the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import lineage_json
+from .kernel import Kernel
+
+PTH = Path(sysconfig.get_paths()["purelib"]) / "jupyter_lineage_children.pth"
+pytestmark = pytest.mark.skipif(
+    not PTH.exists(), reason=f"{PTH} is missing: reinstall the package (make setup)"
+)
+
+PREP = """
+import csv, sys
+rows = list(csv.reader(open('data.csv')))
+with open('clean.csv', 'w', newline='') as f:
+    csv.writer(f).writerows(r for r in rows if r[0] != '3')
+"""
+TRAIN = """
+import pickle
+model = {'rows': len(open('clean.csv').read().splitlines())}
+pickle.dump(model, open('model.pkl', 'wb'))
+"""
+REPORT = """
+import pickle
+m = pickle.load(open('model.pkl', 'rb'))
+open('report.txt', 'w').write(str(m))
+"""
+WORK = """
+def size(path):
+    with open(path, 'rb') as f:
+        return len(f.read())
+"""
+
+
+def _cell(show: dict[str, Any], cell_id: str) -> dict[str, Any]:
+    (cell,) = [e for e in show["executions"] if e["cell_id"] == cell_id]
+    return dict(cell)
+
+
+def _names(files: list[dict[str, Any]]) -> set[str]:
+    return {os.path.basename(f["path"]) for f in files}
+
+
+@pytest.fixture
+def tracked(kernel: Kernel, project: Path) -> Kernel:
+    (project / "data.csv").write_text("a,b\n1,2\n3,4\n5,6\n")
+    (project / "prep.py").write_text(PREP)
+    (project / "train.py").write_text(TRAIN)
+    (project / "report.py").write_text(REPORT)
+    (project / "work.py").write_text(WORK)
+    for i in range(4):
+        (project / f"part{i}.bin").write_bytes(bytes([i]) * (100 + i))
+    kernel.check("%load_ext jupyter_lineage")
+    kernel.check(
+        "import os, sys, subprocess\nos.environ['API_TOKEN'] = 'sk-child-' + 'secret-value'"
+    )
+    return kernel
+
+
+def test_shell_subprocess_and_run_children(tracked: Kernel, project: Path) -> None:
+    k = tracked
+    k.check("!{sys.executable} prep.py", cell_id="bang")
+    k.check("subprocess.run([sys.executable, 'train.py'], check=True)", cell_id="subprocess")
+    k.check("%run report.py", cell_id="magic-run")
+    show = lineage_json("show", "@last")
+
+    bang = _cell(show, "bang")
+    assert {"prep.py", "data.csv"} <= _names(bang["reads"])
+    assert _names(bang["writes"]) == {"clean.csv"}
+    (clean,) = bang["writes"]
+    assert clean["hash"] == lineage_json("show", "@last")["executions"][1]["writes"][0]["hash"]
+
+    sub = _cell(show, "subprocess")
+    assert {"train.py", "clean.csv"} <= _names(sub["reads"])
+    assert _names(sub["writes"]) == {"model.pkl"}
+    assert _cell(show, "magic-run")["writes"][0]["path"] == str(project / "report.txt")
+
+    # The model's trace finds its true inputs through both children.
+    trace = lineage_json("trace", "model.pkl")
+    inputs = {os.path.basename(n["path"]) for n in trace["nodes"] if n["type"] == "artifact"}
+    assert {"data.csv", "prep.py", "clean.csv", "train.py"} <= inputs
+    raw = b"".join(p.read_bytes() for p in (project / ".lineage").rglob("*") if p.is_file())
+    assert b"child-secret-value" not in raw
+
+
+def test_multiprocessing_and_joblib_workers(tracked: Kernel, project: Path) -> None:
+    k = tracked
+    parts = [f"part{i}.bin" for i in range(4)]
+    k.check(
+        "import multiprocessing as mp\nimport work\n"
+        f"with mp.get_context('fork').Pool(2) as pool:\n    sizes = pool.map(work.size, {parts[:2]})\n"
+        "assert sizes == [100, 101]",
+        cell_id="fork-pool",
+    )
+    k.check(
+        f"with mp.get_context('spawn').Pool(2) as pool:\n    sizes = pool.map(work.size, {parts[2:]})\n"
+        "assert sizes == [102, 103]",
+        cell_id="spawn-pool",
+    )
+    k.check(
+        "from joblib import Parallel, delayed\n"
+        f"sizes = Parallel(n_jobs=2)(delayed(work.size)(p) for p in {parts})\n"
+        "from joblib.externals.loky import get_reusable_executor\n"
+        "get_reusable_executor().shutdown(wait=True)",
+        cell_id="joblib",
+    )
+    k.check(
+        "p = mp.get_context('fork').Process(target=work.size, args=('data.csv',))\n"
+        "p.start(); p.join()",
+        cell_id="fork-process",
+    )
+    show = lineage_json("show", "@last")
+    assert _names(_cell(show, "fork-pool")["reads"]) >= {"part0.bin", "part1.bin"}
+    assert _names(_cell(show, "spawn-pool")["reads"]) >= {"part2.bin", "part3.bin"}
+    assert _names(_cell(show, "joblib")["reads"]) >= set(parts)
+    assert "data.csv" in _names(_cell(show, "fork-process")["reads"])
+    # Reads carry the content hash of what the worker read.
+    (part0,) = [r for r in _cell(show, "fork-pool")["reads"] if r["path"].endswith("part0.bin")]
+    import blake3
+
+    assert part0["hash"] == "blake3:" + blake3.blake3(bytes([0]) * 100).hexdigest()
+
+
+def test_untracked_processes_are_untouched(project: Path) -> None:
+    """Without the marker the start-up hook imports nothing of ours."""
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_LINEAGE_PARENT"}
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; print(any(m.startswith('jupyter_lineage') for m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert out.stdout.strip() == "False"
