@@ -23,6 +23,7 @@ from .errors import LineageError
 from .export import collect, renderer
 from .inputs import check_path
 from .staleness import stale
+from .staleness import stale_cells as _stale_cells
 from .store import default_db_path, open_store, queries
 from .store.merge import merge_into
 from .tracing import trace as trace_target
@@ -329,6 +330,14 @@ def status(paths: list[str] | None = None, *, db: str | None = None) -> list[dic
     """Which recorded outputs are stale (see ``jupyter lineage status``)."""
     with _open(db) as store:
         return stale(store, paths or None)
+
+
+def stale_cells(*, notebook: str | None = None, db: str | None = None) -> list[dict[str, Any]]:
+    """Cells whose latest execution used variables from a cell since re-run with changed code
+    (see ``jupyter lineage status --cells``)."""
+    path = os.path.abspath(os.path.expanduser(notebook)) if notebook else None
+    with _open(db, notebook=path) as store:
+        return _stale_cells(store, path)
 
 
 def export(fmt: str, *, runs: list[str] | None = None, db: str | None = None) -> str:

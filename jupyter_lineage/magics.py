@@ -62,6 +62,17 @@ def _status(args: list[str]) -> None:
     ]
     if missed:
         lines.append(f"  not recorded  {'  '.join(missed)}")
+    if info.get("notebook"):
+        try:
+            stale = api.stale_cells(notebook=info["notebook"])
+        except LineageError:
+            stale = []
+        if stale:
+            cells = " ".join(f"[{c['execution_count']}]" for c in stale)
+            lines.append(
+                f"  stale cells {cells} (they used variables from a cell re-run since with "
+                "changed code; re-run them)"
+            )
     sys.stdout.write("\n".join(lines) + "\n")
 
 

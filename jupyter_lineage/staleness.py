@@ -12,7 +12,7 @@ import stat
 from typing import Any
 
 from .hashing import hash_file, stat_key
-from .store import Store, artifacts, lineage, writes
+from .store import Store, artifacts, dataflow, lineage, writes
 
 
 class Disk:
@@ -137,4 +137,51 @@ def stale(store: Store, paths: list[str] | None = None) -> list[dict[str, Any]]:
                 "refresh_run": refresh,
             }
         )
+    return report
+
+
+def stale_cells(store: Store, notebook: str | None = None) -> list[dict[str, Any]]:
+    """Cells whose latest execution depends (through variables, transitively) on an execution
+    of a cell that has since been re-run with changed code: what the notebook shows for them
+    was computed from code that is no longer there. Read from the store, so it holds across
+    kernel restarts."""
+    history = dataflow.cell_history(store, notebook)
+    by_id = {e["id"]: e for e in history}
+    by_cell: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for e in history:
+        by_cell.setdefault((e["notebook"] or "", e["cell_id"]), []).append(e)
+    replaced: dict[str, dict[str, Any]] = {}  # execution -> the latest run of its cell
+    for runs_of_cell in by_cell.values():
+        latest = runs_of_cell[-1]
+        for e in runs_of_cell[:-1]:
+            if e["source_hash"] != latest["source_hash"]:
+                replaced[e["id"]] = latest
+    report: list[dict[str, Any]] = []
+    if not replaced:
+        return report
+    for (nb, cell_id), runs_of_cell in by_cell.items():
+        latest = runs_of_cell[-1]
+        upstream, _ = dataflow.upstream(store, [latest["id"]], run_id=latest["run_id"])
+        because = []
+        for up in sorted(upstream & replaced.keys()):
+            old = by_id[up]
+            because.append(
+                {
+                    "cell_id": old["cell_id"],
+                    "execution": up,
+                    "execution_count": old["execution_count"],
+                    "rerun_execution_count": replaced[up]["execution_count"],
+                }
+            )
+        if because:
+            report.append(
+                {
+                    "notebook": nb or None,
+                    "cell_id": cell_id,
+                    "execution": latest["id"],
+                    "execution_count": latest["execution_count"],
+                    "run": latest["run_id"],
+                    "because": because,
+                }
+            )
     return report

@@ -3,6 +3,7 @@ dependencies are known; ``trace`` must name exactly those cells and input files.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -157,3 +158,46 @@ def test_show_lists_defines_uses_and_depends_on(kernel: Kernel, data: Path) -> N
     assert two["depends_on"] == [{"execution": one["id"], "names": ["a", "b"]}]
     text = lineage("show", "@last").stdout
     assert "defines c" in text and "updates b" in text
+
+
+def _stale(nb: str) -> list[dict[str, Any]]:
+    proc = lineage("status", "--cells", "--notebook", nb, "--json", check=False)
+    assert proc.returncode == (1 if json.loads(proc.stdout) else 0), proc.stderr
+    return list(json.loads(proc.stdout))
+
+
+def test_stale_cells_after_an_edit_survive_a_restart(project: Path, data: Path) -> None:
+    nb = str(project / "explore.ipynb")
+    env = {"JUPYTER_LINEAGE_NOTEBOOK": nb}
+    k = Kernel(str(project), env=env)
+    try:
+        k.check("%load_ext jupyter_lineage")
+        k.check("a = 1", cell_id="A")  # [2]
+        k.check("b = a + 1", cell_id="B")  # [3]
+        k.check("c = b * 2", cell_id="C")  # [4]
+        k.check("d = 5", cell_id="D")  # [5]
+        k.check("a = 1", cell_id="A")  # [6] re-run, same code: nothing is stale
+        assert lineage("status", "--cells", "--notebook", nb).stdout.strip() == "No stale cells."
+        k.check("a = 10", cell_id="A")  # [7] edited and re-run
+        stale = _stale(nb)
+        assert {(s["cell_id"], s["execution_count"]) for s in stale} == {("B", 3), ("C", 4)}
+        assert all(
+            b["cell_id"] == "A" and b["rerun_execution_count"] == 7
+            for s in stale
+            for b in s["because"]
+        )
+        assert "stale cells [3] [4]" in k.check("%track").stdout
+        k.check("b = a + 1", cell_id="B")  # [8] B re-run: C still used the old b
+        stale = _stale(nb)
+        assert {(s["cell_id"], s["execution_count"]) for s in stale} == {("C", 4)}
+    finally:
+        k.shutdown()
+    proc = lineage("status", "--cells", "--notebook", nb, check=False)
+    assert proc.returncode == 1 and "cell [4]" in proc.stdout
+    # a new kernel (a restart): still stale, from the store
+    k = Kernel(str(project), env=env)
+    try:
+        k.check("%load_ext jupyter_lineage")
+        assert "stale cells [4]" in k.check("%track").stdout
+    finally:
+        k.shutdown()

@@ -95,15 +95,53 @@ def diff_cmd(run_a: str, run_b: str, notebook: str | None, db: str | None, as_js
         _print_diff(d)
 
 
+def _stale_cells(
+    paths: tuple[str, ...], notebook: str | None, db: str | None, as_json: bool
+) -> None:
+    if paths:
+        raise click.UsageError("--cells takes no PATHS (use --notebook NB).")
+    report = api.stale_cells(notebook=notebook, db=db)
+    if as_json:
+        emit_json(report)
+    elif not report:
+        console.print("No stale cells.")
+    for item in report if not as_json else []:
+        count = item["execution_count"] if item["execution_count"] is not None else "-"
+        why = ", ".join(
+            f"cell [{b['execution_count']}] was re-run with changed code as [{b['rerun_execution_count']}]"
+            for b in item["because"]
+        )
+        console.print(
+            f"[yellow]stale[/]  cell [{count}] {escape(str(item['cell_id'])[:12])} of "
+            f"{escape(short_path(item['notebook']))}: {escape(why)}"
+        )
+    if report:
+        raise click.exceptions.Exit(1)
+
+
 @cli.command("status")
 @click.argument("paths", nargs=-1)
+@click.option(
+    "--cells",
+    is_flag=True,
+    help="Stale cells instead: cells that used variables from a cell since re-run with "
+    "changed code.",
+)
+@click.option("--notebook", help="With --cells: only this notebook's cells.")
 @db_option
 @json_option
-def status_cmd(paths: tuple[str, ...], db: str | None, as_json: bool) -> None:
+def status_cmd(
+    paths: tuple[str, ...], cells: bool, notebook: str | None, db: str | None, as_json: bool
+) -> None:
     """Which recorded outputs (or PATHS) are stale because an upstream input changed.
 
     Exits 1 when something is stale (for CI), 0 when all is up to date.
     """
+    if cells:
+        _stale_cells(paths, notebook, db, as_json)
+        return
+    if notebook:
+        raise click.UsageError("--notebook applies to --cells.")
     report = api.status(list(paths), db=db)
     if as_json:
         emit_json(report)

@@ -171,3 +171,15 @@ def writers_in_run(store: Store, artifact_ids: list[str], run_id: str) -> list[s
             )
         ]
     return out
+
+
+def cell_history(store: Store, notebook: str | None = None) -> list[dict[str, Any]]:
+    """Every execution that has a cell id, oldest first: id, run_id, notebook, cell_id,
+    execution_count, source_hash (of ``notebook``'s runs, else of all)."""
+    where = " AND r.notebook = ?" if notebook else ""
+    return store.query(
+        "SELECT e.id, e.run_id, r.notebook, e.cell_id, e.execution_count, e.source_hash"
+        " FROM executions e JOIN runs r ON r.id = e.run_id"
+        f" WHERE e.cell_id IS NOT NULL{where} ORDER BY e.started, e.seq",
+        (notebook,) if notebook else (),
+    )
