@@ -7,6 +7,7 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import { Signal } from '@lumino/signaling';
 
 import { asApiError, idle, requestAPI, type ILoad, type Query } from './api';
+import { CatalogueModel } from './catalogue';
 import { GraphModel } from './graphModel';
 import { defaultPair, runsSignature } from './shape';
 import { parseWhere } from './table';
@@ -39,6 +40,8 @@ export class LineageModel {
   diff: ILoad<IDiff> = idle();
   pair: [string, string] | null = null;
   readonly graph: GraphModel;
+  /** The Models tab (catalogue.ts). */
+  readonly catalogue: CatalogueModel;
   storePath = '';
   refreshSeconds = 3;
   /** Set by the plugin: bring a widget (the notebook, the sidebar) to the front. */
@@ -59,6 +62,7 @@ export class LineageModel {
 
   constructor() {
     this.graph = new GraphModel(this);
+    this.catalogue = new CatalogueModel(this);
   }
 
   get notebookPath(): string | null {
@@ -90,6 +94,7 @@ export class LineageModel {
     this._signature = '';
     this._details.clear();
     this.graph.reset();
+    this.catalogue.reset();
     this.emit();
     void this.refresh(true);
   }
@@ -111,6 +116,7 @@ export class LineageModel {
       this._signature = '';
       this._details.clear();
       this.graph.reset();
+      this.catalogue.reset();
       void this.refresh(true);
     }
   }
@@ -249,6 +255,10 @@ export class LineageModel {
     const path = this.notebookPath;
     if (path === null || this._disposed) {
       return;
+    }
+    if (this._panelVisible && this.tab === 'models') {
+      // the store's models, whether or not this notebook has runs of its own
+      void this.catalogue.load(force);
     }
     if (force || !this.runs.data) {
       this.runs = { ...this.runs, loading: true };

@@ -16,7 +16,7 @@ export enum CommandIDs {
   openGraph = 'lineage:open-graph'
 }
 
-export type Tab = 'runs' | 'graph' | 'diff';
+export type Tab = 'runs' | 'graph' | 'diff' | 'models';
 
 export type JSONValue =
   | string
@@ -178,4 +178,38 @@ export interface IDiff {
 export interface IApiError {
   code: string;
   message: string;
+}
+
+/** `GET models`: one model version with the run that wrote it (`jupyter lineage models`). */
+export interface IModelVersion {
+  path: string;
+  hash: string;
+  artifact: string;
+  size: number | null;
+  written: string;
+  run: {
+    id: string;
+    kind: string;
+    notebook: string | null;
+    status: string;
+    started: string;
+    ended: string | null;
+  };
+  execution: { id: string; seq: number };
+  parameters: Record<string, JSONValue>;
+  metrics: Record<string, number>;
+  inputs: { path: string; hash: string }[];
+  environment: { python: string | null; platform: string | null; packages: number };
+  tags: string[];
+  /** current (on disk now), replaced (the file is another version now), missing, remote */
+  state: string;
+  stale: boolean;
+  changed_inputs: string[];
+}
+
+/** `GET models/ARTIFACT`: one version in full (`jupyter lineage models show`). */
+export interface IModelDetail extends IModelVersion {
+  kind: string;
+  read_by: string[];
+  versions: { hash: string; written: string; run: string; tags: string[] }[];
 }

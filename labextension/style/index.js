@@ -2,4 +2,5 @@ import './base.css';
 import './runs.css';
 import './graph.css';
 import './diff.css';
+import './models.css';
 import './narrow.css';

@@ -6,12 +6,14 @@ import type { Tab } from '../tokens';
 import { DiffView } from './DiffView';
 import { GraphView } from './GraphView';
 import { Message, START_HINT } from './Message';
+import { ModelsView } from './ModelsView';
 import { RunsView } from './RunsView';
 
 const TABS: [Tab, string][] = [
   ['runs', 'Runs'],
   ['graph', 'Graph'],
-  ['diff', 'Diff']
+  ['diff', 'Diff'],
+  ['models', 'Models']
 ];
 
 function Body(props: { model: LineageModel }): JSX.Element {
@@ -24,6 +26,9 @@ function Body(props: { model: LineageModel }): JSX.Element {
         hint="The Lineage panel follows the notebook you are working in: its runs, what they read and wrote, and how two runs differ."
       />
     );
+  }
+  if (model.tab === 'models') {
+    return <ModelsView model={model} />;
   }
   if (error) {
     if (error.code === 'store_missing') {
@@ -51,6 +56,8 @@ function Body(props: { model: LineageModel }): JSX.Element {
       return <GraphView model={model} />;
     case 'diff':
       return <DiffView model={model} runs={runs} />;
+    default:
+      return <ModelsView model={model} />;
   }
 }
 
