@@ -4,6 +4,7 @@ what runs after each kind of change, in which order, and what a failure stops.""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import nbformat
 import pytest
 
 from .conftest import lineage
-from .test_dag import STAGES, make_project, run_stages
+from .test_dag import STAGES, _notebook, make_project, run_stages
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +164,66 @@ def test_run_cache_reuses_an_identical_run(project: tuple[Path, Path]) -> None:
     assert gone["kind"] == "papermill"  # its output is missing: it runs again
     # back to the pipeline's own parameters for the tests after this one
     lineage("run", "train.ipynb", db=db, cwd=folder)
+
+
+def _package(site: Path, version: str) -> None:
+    """A tiny installed distribution on PYTHONPATH: ``tinypkg`` at ``version``."""
+    for old in site.glob("tinypkg-*.dist-info"):
+        shutil.rmtree(old)
+    (site / "tinypkg").mkdir(parents=True, exist_ok=True)
+    (site / "tinypkg" / "__init__.py").write_text("VALUE = 'same'\n")
+    info = site / f"tinypkg-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: tinypkg\nVersion: {version}\n")
+    (info / "top_level.txt").write_text("tinypkg\n")
+
+
+@pytest.fixture
+def two_stages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """a.ipynb imports tinypkg and writes a.txt; b.ipynb copies a.txt to b.txt."""
+    site = tmp_path / "site"
+    _package(site, "1.0")
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    folder = tmp_path / "project"
+    folder.mkdir()
+    _notebook(folder / "a.ipynb", "import tinypkg\nopen('a.txt', 'w').write(tinypkg.VALUE)")
+    _notebook(folder / "b.ipynb", "x = open('a.txt').read()\nopen('b.txt', 'w').write(x)")
+    db = folder / ".lineage" / "lineage.db"
+    run_stages(folder, db, "a.ipynb", "b.ipynb")
+    return folder, db
+
+
+def test_a_changed_package_reruns_what_imports_it_only_with_env_strict(
+    two_stages: tuple[Path, Path], tmp_path: Path
+) -> None:
+    folder, db = two_stages
+    before = latest_runs(db, folder)
+    _package(tmp_path / "site", "2.0")
+    assert repro(db, folder, "--dry-run")["up_to_date"]  # --env ignore: versions do not count
+    plan = repro(db, folder, "--dry-run", "--env", "strict")
+    assert statuses(plan) == {"a.ipynb": "stale", "b.ipynb": "stale"}
+    [why] = plan["stages"][0]["reasons"]
+    assert why["what"] == "package" and why["text"] == "package tinypkg 1.0→2.0 (imported)"
+    assert [r["what"] for r in plan["stages"][1]["reasons"]] == ["upstream"]
+    report = repro(db, folder, "--env", "strict", "--jobs", "1")
+    assert statuses(report) == {"a.ipynb": "succeeded", "b.ipynb": "up to date"}
+    after = latest_runs(db, folder)
+    assert after["a.ipynb"] != before["a.ipynb"] and after["b.ipynb"] == before["b.ipynb"]
+    assert repro(db, folder, "--dry-run", "--env", "strict")["up_to_date"]
+
+
+def test_repro_on_a_dask_cluster(two_stages: tuple[Path, Path]) -> None:
+    from distributed import LocalCluster
+
+    folder, db = two_stages
+    before = latest_runs(db, folder)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        report = repro(db, folder, "--force", "--scheduler", cluster.scheduler_address)
+    assert statuses(report) == {"a.ipynb": "succeeded", "b.ipynb": "succeeded"}
+    after = latest_runs(db, folder)
+    assert all(after[n] != before[n] for n in after)
+    runs = {r["id"]: r for r in json.loads(lineage("runs", "--json", db=db).stdout)}
+    assert runs[after["a.ipynb"]]["ended"] <= runs[after["b.ipynb"]]["started"]
+    assert (folder / "b.txt").read_text() == "same"
