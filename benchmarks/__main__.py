@@ -13,13 +13,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import hashing, isolated, memory, mlflow_compare, overhead, pipeline, queries
+from . import dag, hashing, isolated, memory, mlflow_compare, overhead, pipeline, queries
 
 SUITES = {
     "overhead": overhead,
     "hashing": hashing,
     "queries": queries,
     "pipeline": pipeline,
+    "dag": dag,
     "isolated": isolated,
     "mlflow": mlflow_compare,
     "memory": memory,

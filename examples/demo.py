@@ -1,4 +1,5 @@
-"""`make demo`: run the example pipeline with tracking, then show how its model was made."""
+"""`make demo`: run the example notebook with tracking and show how its model was made; then
+the three-notebook project in pipeline/ becomes a pipeline nobody wrote down (dag, repro)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,27 @@ def main() -> int:
     if code:
         return code
     step("runs --limit 3", "runs", "--limit", "3")
-    return step(f"trace {model}", "trace", model)
+    code = step(f"trace {model}", "trace", model)
+    return code or pipeline()
+
+
+def pipeline() -> int:
+    """prepare -> train -> evaluate: run each once, see the inferred pipeline, change a
+    parameter upstream and let repro re-run exactly what that made stale."""
+    folder = os.path.relpath(HERE / "pipeline")
+    for name in ("prepare", "train", "evaluate"):
+        nb = os.path.join(folder, f"{name}.ipynb")
+        code = step(f"run {nb}", "run", nb)
+        if code:
+            return code
+    step(f"dag {folder}", "dag", folder)
+    train = os.path.join(folder, "train.ipynb")
+    code = step(f"run {train} -p C 0.1", "run", train, "-p", "C", "0.1")
+    if code:
+        return code
+    step(f"repro {folder} --dry-run", "repro", folder, "--dry-run")
+    code = step(f"repro {folder}", "repro", folder)
+    return code or step(f"repro {folder}", "repro", folder)
 
 
 if __name__ == "__main__":

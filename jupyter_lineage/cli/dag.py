@@ -151,7 +151,7 @@ def _why(s: dict[str, Any]) -> str:
 
 
 def _event(kind: str, s: dict[str, Any]) -> None:
-    name = escape(s["name"])
+    name = escape(short_path(s["path"]))
     if kind == "started":
         console.print(f"[bold]run[/]      {name}: {_why(s)}")
     elif kind == "succeeded":
@@ -233,9 +233,9 @@ def repro_cmd(
     elif dry_run:
         for s in report["stages"]:
             if s["status"] == "stale":
-                console.print(f"[yellow]would run[/] {escape(s['name'])}: {_why(s)}")
+                console.print(f"[yellow]would run[/] {escape(short_path(s['path']))}: {_why(s)}")
             else:
-                console.print(f"[green]up to date[/] {escape(s['name'])}")
+                console.print(f"[green]up to date[/] {escape(short_path(s['path']))}")
     else:
         parts = [
             f"{report[k]} {k}" for k in ("succeeded", "cached", "failed", "skipped") if report[k]
