@@ -13,12 +13,23 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import dag, hashing, isolated, memory, mlflow_compare, overhead, pipeline, queries
+from . import (
+    dag,
+    dataflow,
+    hashing,
+    isolated,
+    memory,
+    mlflow_compare,
+    overhead,
+    pipeline,
+    queries,
+)
 
 SUITES = {
     "overhead": overhead,
     "hashing": hashing,
     "queries": queries,
+    "dataflow": dataflow,
     "pipeline": pipeline,
     "dag": dag,
     "isolated": isolated,

@@ -7,7 +7,6 @@ it depends on every earlier execution of its run.
 
 from __future__ import annotations
 
-import itertools
 import json
 from typing import Any
 
@@ -25,104 +24,69 @@ def _names(text: str | None) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
+# The closure over dependency edges is one recursive query. An execution recorded without
+# dataflow (``dataflow`` NULL) keeps the whole-run meaning through its neighbour in the run
+# (``next``): the one before it (upstream) or after it (downstream), one hop at a time.
+_WALK = """
+WITH RECURSIVE walk(id) AS (
+  SELECT value FROM json_each(?1)
+  UNION
+  SELECT d.{far} FROM walk JOIN dependencies d ON d.{near} = walk.id{same_run}
+  UNION
+  SELECT n.id FROM walk JOIN executions e ON e.id = walk.id AND e.dataflow IS NULL
+    JOIN executions n ON n.run_id = e.run_id AND n.seq = (
+      SELECT {pick}(seq) FROM executions WHERE run_id = e.run_id AND seq {cmp} e.seq)
+)
+SELECT 'x', id, NULL, NULL FROM walk
+UNION ALL
+SELECT 'd', d.upstream_id, d.execution_id, d.names
+  FROM walk JOIN dependencies d ON d.{near} = walk.id{same_run}
+UNION ALL
+SELECT 'n', {pair}, NULL FROM walk JOIN executions e ON e.id = walk.id AND e.dataflow IS NULL
+  JOIN executions n ON n.run_id = e.run_id AND n.seq = (
+    SELECT {pick}(seq) FROM executions WHERE run_id = e.run_id AND seq {cmp} e.seq)
+"""
+_SAME_RUN = " AND EXISTS (SELECT 1 FROM executions x WHERE x.id = d.{far} AND x.run_id = ?2)"
+
+
+def _walk(
+    store: Store, start: list[str], *, up: bool, run_id: str | None = None
+) -> tuple[set[str], list[tuple[str, str, list[str]]]]:
+    near, far = ("execution_id", "upstream_id") if up else ("upstream_id", "execution_id")
+    sql = _WALK.format(
+        near=near,
+        far=far,
+        same_run=_SAME_RUN.format(far=far) if run_id is not None else "",
+        pick="max" if up else "min",
+        cmp="<" if up else ">",
+        pair="n.id, e.id" if up else "e.id, n.id",
+    )
+    args: tuple[str, ...] = (json.dumps(start),) + ((run_id,) if run_id is not None else ())
+    seen: set[str] = set()
+    edges: list[tuple[str, str, list[str]]] = []
+    for kind, a, b, names in store.conn.execute(sql, args):
+        if kind == "x":
+            seen.add(a)
+        elif kind == "d":
+            edges.append((a, b, _names(names)))
+        else:
+            edges.append((a, b, ["next"]))
+    return seen, edges
+
+
 def upstream(
     store: Store, start: list[str], *, run_id: str | None = None
 ) -> tuple[set[str], list[tuple[str, str, list[str]]]]:
     """Every execution ``start`` depends on through names, transitively (``start`` included),
-    and the edges walked as (upstream, dependent, names); ``"next"`` names mark the whole-run
+    and the edges walked as (upstream, dependent, names); ``["next"]`` marks the whole-run
     order of an execution recorded without dataflow. ``run_id`` keeps the walk inside one run."""
-    seen = set(start)
-    edges: list[tuple[str, str, list[str]]] = []
-    covered: dict[str, int] = {}  # run -> furthest seq whose whole-run chain is taken in
-    frontier = list(start)
-    while frontier:
-        found: list[str] = []
-        for chunk in chunks(frontier):
-            rows = store.conn.execute(
-                "SELECT e.id, e.run_id, e.seq, e.dataflow IS NULL, d.upstream_id, d.names"
-                " FROM executions e LEFT JOIN dependencies d ON d.execution_id = e.id"
-                f" WHERE e.id IN ({marks(chunk)})",
-                chunk,
-            ).fetchall()
-            for exec_id, run, seq, legacy, up, names in rows:
-                if legacy:
-                    if covered.get(run, -1) >= seq:
-                        continue  # a later execution of the run already took in this one
-                    covered[run] = seq
-                    chain = [
-                        str(r[0])
-                        for r in store.conn.execute(
-                            "SELECT id FROM executions WHERE run_id = ? AND seq <= ? ORDER BY seq",
-                            (run, seq),
-                        )
-                    ]
-                    edges += [(a, b, ["next"]) for a, b in itertools.pairwise(chain)]
-                    for before in chain:
-                        if before not in seen:
-                            seen.add(before)
-                            found.append(before)
-                    continue
-                if up is None:
-                    continue
-                edges.append((up, exec_id, _names(names)))
-                if up not in seen:
-                    seen.add(up)
-                    found.append(up)
-        if run_id is not None and found:
-            found = _in_run(store, found, run_id, seen)
-        frontier = found
-    return seen, _unique(edges)
-
-
-def _unique(edges: list[tuple[str, str, list[str]]]) -> list[tuple[str, str, list[str]]]:
-    return list({(a, b): (a, b, names) for a, b, names in edges}.values())
-
-
-def _in_run(store: Store, ids: list[str], run_id: str, seen: set[str]) -> list[str]:
-    keep: list[str] = []
-    for chunk in chunks(ids):
-        keep += [
-            str(r[0])
-            for r in store.conn.execute(
-                f"SELECT id FROM executions WHERE id IN ({marks(chunk)}) AND run_id = ?",
-                (*chunk, run_id),
-            )
-        ]
-    seen.difference_update(set(ids) - set(keep))
-    return keep
+    return _walk(store, start, up=True, run_id=run_id)
 
 
 def downstream(store: Store, start: list[str]) -> tuple[set[str], list[tuple[str, str, list[str]]]]:
     """Every execution that depends on ``start`` through names, transitively (``start``
     included), and the edges walked as (upstream, dependent, names)."""
-    seen = set(start)
-    edges: list[tuple[str, str, list[str]]] = []
-    frontier = list(start)
-    while frontier:
-        found: list[str] = []
-        for chunk in chunks(frontier):
-            rows = store.conn.execute(
-                "SELECT d.upstream_id, d.execution_id, d.names FROM dependencies d"
-                f" WHERE d.upstream_id IN ({marks(chunk)})",
-                chunk,
-            ).fetchall()
-            # executions recorded without dataflow: everything after them in their run
-            rows += [
-                (up, later, json.dumps(["next"]))
-                for up, later in store.conn.execute(
-                    "SELECT e.id, l.id FROM executions e JOIN executions l"
-                    " ON l.run_id = e.run_id AND l.seq > e.seq"
-                    f" WHERE e.id IN ({marks(chunk)}) AND e.dataflow IS NULL",
-                    chunk,
-                )
-            ]
-            for up, dependent, names in rows:
-                edges.append((up, dependent, _names(names)))
-                if dependent not in seen:
-                    seen.add(dependent)
-                    found.append(dependent)
-        frontier = found
-    return seen, _unique(edges)
+    return _walk(store, start, up=False)
 
 
 def reads_of(store: Store, exec_ids: list[str], role: str = "read") -> list[dict[str, Any]]:

@@ -80,31 +80,31 @@ def trace_dataflow(
     artifacts: dict[str, dict[str, Any]] = {root["id"]: artifact_node(root)}
     exec_ids: set[str] = set()
     edges: dict[tuple[str, str, str], list[str] | None] = {}
-    queue: deque[tuple[str, int]] = deque([(root["id"], 0)])
     seen_artifacts = {root["id"]}
-    while queue:
-        art_id, level = queue.popleft()
-        if depth is not None and level >= depth:
-            continue
-        if downstream:
-            start = [r["id"] for r in artifacts_mod.readers(store, art_id)]
-            for e in start:
-                edges[(art_id, e, "read")] = None
-        else:
-            w = artifacts_mod.latest_write(store, art_id)
-            if w is None:
-                continue
-            edges[(w["id"], art_id, "wrote")] = None
-            start = [w["id"]]
-        start = [e for e in start if e not in exec_ids]
+    level, frontier = 0, [root["id"]]
+    walk = dataflow.downstream if downstream else dataflow.upstream
+    while frontier and (depth is None or level < depth):
+        # one hop for the whole level: the executions at its artifacts, then one walk
+        start: list[str] = []
+        for art_id in frontier:
+            if downstream:
+                for r in artifacts_mod.readers(store, art_id):
+                    edges[(art_id, r["id"], "read")] = None
+                    start.append(r["id"])
+            else:
+                w = artifacts_mod.latest_write(store, art_id)
+                if w is not None:
+                    edges[(w["id"], art_id, "wrote")] = None
+                    start.append(w["id"])
+        start = [e for e in dict.fromkeys(start) if e not in exec_ids]
         if not start:
-            continue
-        walk = dataflow.downstream if downstream else dataflow.upstream
+            break
         found, flow_edges = walk(store, start)
         new = sorted(found - exec_ids)
         exec_ids.update(found)
         for up, dep, names in flow_edges:
             edges[(up, dep, "next" if names == ["next"] else "flow")] = names
+        frontier = []
         for r in dataflow.reads_of(store, new, "write" if downstream else "read"):
             if downstream:
                 edges[(r["execution_id"], r["id"], "wrote")] = None
@@ -113,7 +113,8 @@ def trace_dataflow(
             artifacts.setdefault(r["id"], artifact_node(r))
             if r["id"] not in seen_artifacts:
                 seen_artifacts.add(r["id"])
-                queue.append((r["id"], level + 1))
+                frontier.append(r["id"])
+        level += 1
     return _graph(store, root, artifacts, exec_ids, edges, downstream)
 
 
