@@ -406,3 +406,17 @@ def doctor() -> list[dict[str, Any]]:
     from .doctor import doctor as checks
 
     return [c.to_json() for c in checks()]
+
+
+def gc(
+    *,
+    keep_last: int | None = None,
+    older_than: float | None = None,
+    dry_run: bool = False,
+    db: str | None = None,
+) -> dict[str, Any]:
+    """Remove old interactive runs and what only they used, then vacuum (see ``gc``)."""
+    from .housekeeping import gc as collect_garbage
+
+    with _open(db) as store:
+        return collect_garbage(store, keep_last=keep_last, older_than=older_than, dry_run=dry_run)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import os
 import shlex
 import sys
 from collections.abc import Callable
@@ -36,12 +38,23 @@ def parse_value(text: str) -> Any:
         return text
 
 
+def _size(db: str | None) -> str:
+    """The store's size on disk (database and write-ahead log): `gc` keeps it small."""
+    total = 0
+    for suffix in ("", "-wal"):
+        with contextlib.suppress(OSError, TypeError):
+            total += os.path.getsize(f"{db}{suffix}")
+    if not total:
+        return ""
+    return f" ({total / 1e6:.1f} MB)" if total >= 100_000 else f" ({total / 1e3:.0f} kB)"
+
+
 def _status(args: list[str]) -> None:
     info = api.tracking_status()
     lines = [
         f"jupyter-lineage: {'recording' if info['enabled'] else 'paused (%track on resumes)'}",
         f"  run        {info['run_id']}",
-        f"  database   {info['db']}",
+        f"  database   {info['db']}{_size(info['db'])}",
         f"  notebook   {info['notebook'] or '(unknown)'}",
         f"  executions {info.get('executions', 0)}  reads {info.get('reads', '?')}"
         f"  writes {info.get('writes', '?')}  errors {info.get('errors', '?')}",

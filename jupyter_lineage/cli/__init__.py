@@ -12,7 +12,7 @@ import sys
 import click
 
 from ..errors import LineageError
-from . import compare, dag, gathering, models, pipelines, queries, setup_cmds  # noqa: F401  (each registers its commands on `cli`)
+from . import compare, dag, gathering, maintenance, models, pipelines, queries, setup_cmds  # noqa: F401  (each registers its commands on `cli`)
 from .base import cli
 from .pipelines import expand_sweep_values
 
