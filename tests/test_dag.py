@@ -3,6 +3,7 @@ train -> evaluate), its formats, and the errors for a file with two writers and 
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -43,8 +44,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def dag_json(db: Path, *args: str, cwd: Path | None = None) -> Any:
-    import json
-
     return json.loads(lineage("dag", *args, "--format", "json", db=db, cwd=cwd).stdout)
 
 
@@ -165,3 +164,43 @@ def test_notebooks_that_feed_each_other_are_an_error(tmp_path: Path) -> None:
     assert (
         f"{tmp_path / 'b.ipynb'} writes {tmp_path / 'x.txt'} read by {tmp_path / 'a.ipynb'}" in line
     )
+
+
+def test_real_dvc_repro_accepts_the_dvc_yaml(tmp_path: Path) -> None:
+    pytest.importorskip("dvc", reason="dvc is not installed (pip install dvc; in the test extras)")
+    import os
+    import sys
+
+    root = tmp_path / "project"
+    folder = make_project(root)
+    db = root / ".lineage" / "lineage.db"
+    run_stages(folder, db, *STAGES)
+    lineage("dag", "--format", "dvc", "-o", "dvc.yaml", db=db, cwd=folder)
+    env = {
+        **os.environ,
+        "JUPYTER_LINEAGE_DB": str(db),
+        "DVC_NO_ANALYTICS": "1",
+        # the stages' `jupyter lineage run` is this environment's
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+    }
+
+    def dvc(*args: str, where: Path = folder) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "dvc", *args],
+            cwd=where,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    assert dvc("init", "-q", where=root).returncode == 0  # at the git root
+    first = dvc("repro")
+    assert first.returncode == 0, first.stdout + first.stderr
+    lock = yaml.safe_load((folder / "dvc.lock").read_text())
+    assert list(lock["stages"]) == ["prepare", "train", "evaluate"]
+    assert (folder / "work" / "metrics.json").is_file()
+    runs = json.loads(lineage("runs", "--json", db=db).stdout)
+    assert [r["kind"] for r in runs[:3]] == ["papermill"] * 3  # DVC ran them through us
+    again = dvc("repro")
+    assert again.returncode == 0 and "up to date" in again.stdout, again.stdout
