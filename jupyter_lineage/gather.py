@@ -43,6 +43,14 @@ def _parses(source: str) -> str | None:
 def plan(store: Store, target: str) -> dict[str, Any]:
     """Which executions rebuild TARGET's version, in order: checked, nothing written."""
     root, note = find_artifact(store, target)
+    return plan_for(store, root, note=note, target=target)
+
+
+def plan_for(
+    store: Store, root: dict[str, Any], *, note: str | None = None, target: str | None = None
+) -> dict[str, Any]:
+    """:func:`plan` of one artifact version (a row of ``artifacts``)."""
+    target = target or root["uri"]
     writer = artifacts.latest_write(store, root["id"])
     if writer is None:
         raise UsageError(

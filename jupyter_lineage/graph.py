@@ -13,8 +13,8 @@ import os
 from typing import Any
 
 from .errors import ArtifactNotFoundError, UsageError
-from .staleness import stale
-from .store import Store, artifacts, lineage, queries
+from .staleness import stale, stale_cells
+from .store import Store, artifacts, dataflow, lineage, queries
 
 MAX_RUNS = 50  # a notebook's newest runs drawn by default
 MAX_STALE_CHECKS = 300  # hashing more outputs than this would make the sidebar wait
@@ -110,10 +110,11 @@ def build(
     if root is not None:
         nodes_by_id.setdefault(root["id"], _artifact_node(root))
     nodes: list[dict[str, Any]] = [_run_node(r) for r in queries.run_summaries(store, sorted(runs))]
+    names: dict[tuple[str, str, str], list[str]] = {}
     if expand:
         expand = queries.resolve_run(store, expand)
         if expand in runs:
-            edges = _expand(store, expand, nodes, edges)
+            edges = _expand(store, expand, nodes, edges, names)
     _mark_stale(store, nodes_by_id)
     shown = nodes + list(nodes_by_id.values())
     if len(shown) > MAX_GRAPH_NODES:  # runs and cells first, then as many files as fit
@@ -123,7 +124,15 @@ def build(
     return {
         "nodes": [n for n in shown if n["type"] == "artifact"]
         + [n for n in shown if n["type"] != "artifact"],
-        "edges": [{"source": a, "target": b, "type": t} for a, b, t in sorted(edges)],
+        "edges": [
+            {
+                "source": a,
+                "target": b,
+                "type": t,
+                **({"names": names[a, b, t]} if t == "flow" else {}),
+            }
+            for a, b, t in sorted(edges)
+        ],
         "truncated": truncated,
         "shown": len(seeds),
         "total": total,
@@ -131,9 +140,16 @@ def build(
 
 
 def _expand(
-    store: Store, run_id: str, nodes: list[dict[str, Any]], edges: set[tuple[str, str, str]]
+    store: Store,
+    run_id: str,
+    nodes: list[dict[str, Any]],
+    edges: set[tuple[str, str, str]],
+    names: dict[tuple[str, str, str], list[str]],
 ) -> set[tuple[str, str, str]]:
-    """Replace a run's read/wrote edges by its cells' (one node per cell, latest execution)."""
+    """Replace a run's read/wrote edges by its cells' (one node per cell, latest execution),
+    linked cell to cell by dataflow (``flow`` edges, the variables in ``names``) — or in
+    notebook order (``next``) for a run recorded without dataflow. Cells that used variables
+    from a cell since re-run with changed code are marked ``stale``."""
     cells: dict[str, dict[str, Any]] = {}
     exec_to_cell: dict[str, str] = {}
     for r in lineage.cells(store, run_id):
@@ -159,8 +175,24 @@ def _expand(
             else (cell, r["artifact_id"], "wrote")
         )
     order = list(cells)
-    kept.update((a, b, "next") for a, b in itertools.pairwise(order))
+    flows = dataflow.flows(store, list(exec_to_cell))
+    if any(f["names"] is None for f in flows.values()):
+        kept.update((a, b, "next") for a, b in itertools.pairwise(order))
+    else:
+        for exec_id, flow in flows.items():
+            for dep in flow["depends_on"]:
+                a, b = exec_to_cell.get(dep["execution"]), exec_to_cell[exec_id]
+                if a is None or a == b or dep["names"] == ["*"]:
+                    continue
+                link = (a, b, "flow")
+                kept.add(link)
+                names[link] = sorted(set(names.get(link, [])) | set(dep["names"]))
     kept.update((run_id, c, "contains") for c in order)
+    notebook = next((n["notebook"] for n in nodes if n["id"] == run_id), None)
+    stale_ids = {s["execution"] for s in stale_cells(store, notebook) if s["run"] == run_id}
+    for exec_id, cell_key in exec_to_cell.items():
+        if exec_id in stale_ids:
+            cells[cell_key]["stale"] = True
     nodes.extend(cells.values())
     return kept
 

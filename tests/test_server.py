@@ -86,7 +86,7 @@ async def test_graph_diff_and_status(jp_fetch: Any, recorded: dict[str, Any]) ->
     run = recorded["ids"][1]
     expanded = await _get(jp_fetch, "graph", notebook="nb.ipynb", expand=run)
     cells = [n for n in expanded["nodes"] if n["type"] == "execution"]
-    assert len(cells) == 3 and {e["type"] for e in expanded["edges"]} >= {"contains", "next"}
+    assert len(cells) == 3 and {e["type"] for e in expanded["edges"]} >= {"contains", "flow"}
     model = next(
         n
         for n in g["nodes"]
@@ -263,3 +263,30 @@ async def test_pipeline_mirrors_the_dag_command(jp_fetch: Any, recorded: dict[st
     assert code == 400 and "nothing.csv is neither" in body["message"]
     code, body = await _error(jp_fetch, "pipeline", notebook="nb.ipynb", target="../x.ipynb")
     assert code == 403
+
+
+async def test_dataflow_in_the_graph_gather_and_stale_cells(
+    jp_fetch: Any, recorded: dict[str, Any]
+) -> None:
+    run = recorded["ids"][1]
+    expanded = await _get(jp_fetch, "graph", notebook="nb.ipynb", expand=run)
+    flow = [e for e in expanded["edges"] if e["type"] == "flow"]
+    # the cell writing the model used `raw` from the first cell; the HTML cell is no link
+    assert [e["names"] for e in flow] == [["raw"]]
+    assert not [e for e in expanded["edges"] if e["type"] == "next"]
+    model = next(n for n in expanded["nodes"] if n.get("name") == "model.pkl")
+    gathered = await _get(jp_fetch, "gather", artifact=model["id"], notebook="nb.ipynb")
+    assert [c["source"] for c in gathered["cells"]] == [
+        "raw = Path('data.csv').read_text()",
+        "Path('model.pkl').write_text(raw)",
+    ]
+    assert ["".join(c["source"]) for c in gathered["notebook_json"]["cells"]] == [
+        "raw = Path('data.csv').read_text()",
+        "Path('model.pkl').write_text(raw)",
+    ]
+    assert gathered["name"] == "model.gathered.ipynb"
+    assert await _get(jp_fetch, "cells", "stale", notebook="nb.ipynb") == []
+    code, body = await _error(jp_fetch, "gather")
+    assert code == 400 and "artifact" in body["message"]
+    code, body = await _error(jp_fetch, "gather", artifact="0" * 32)
+    assert code == 404

@@ -19,6 +19,7 @@ from .. import diff as diff_mod
 from ..envfiles import env_file
 from ..errors import (
     AmbiguousRunError,
+    ArtifactNotFoundError,
     LineageError,
     NotAStoreError,
     NotFoundError,
@@ -279,6 +280,46 @@ class PipelineHandler(LineageHandler):
         await self.respond(produce)
 
 
+class GatherHandler(LineageHandler):
+    """``gather --json`` of one artifact version, with the notebook's JSON: the sidebar opens it
+    as a new notebook through JupyterLab's own contents API (this API never writes)."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        artifact = self.arg("artifact")
+        if not artifact:
+            self.fail(UsageError("Give the file version to gather as ?artifact=ID."))
+            return
+
+        def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
+            from .. import gather
+            from ..store import artifacts
+
+            root = artifacts.artifact(store, artifact)
+            if root is None:
+                raise ArtifactNotFoundError(f"No artifact {artifact} in this lineage database.")
+            data = gather.plan_for(store, root)
+            scope.check_run({"notebook": data["notebook"]}, artifact)
+            data["notebook_json"] = json.loads(gather.notebook_text(data))
+            data["name"] = gather.default_output(data["target"]["path"])
+            return data
+
+        await self.respond(produce)
+
+
+class StaleCellsHandler(LineageHandler):
+    """``status --cells --json`` of the notebook asked for (inside the root)."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
+            if notebook is None:
+                raise UsageError("Give the notebook as ?notebook=PATH (relative to the root).")
+            return staleness.stale_cells(store, notebook)
+
+        await self.respond(produce)
+
+
 ROUTES = [
     (r"runs", RunsHandler),
     (r"runs/([0-9a-fA-F-]{1,36})", RunHandler),
@@ -289,6 +330,8 @@ ROUTES = [
     (r"models", ModelsHandler),
     (r"models/([0-9a-f]{6,64})", ModelHandler),
     (r"pipeline", PipelineHandler),
+    (r"gather", GatherHandler),
+    (r"cells/stale", StaleCellsHandler),
 ]
 
 
