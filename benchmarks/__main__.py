@@ -23,6 +23,7 @@ from . import (
     overhead,
     pipeline,
     queries,
+    startup,
 )
 
 SUITES = {
@@ -35,6 +36,7 @@ SUITES = {
     "isolated": isolated,
     "mlflow": mlflow_compare,
     "memory": memory,
+    "startup": startup,
 }
 
 

@@ -2,25 +2,67 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .api import (
-    LineageWarning,
-    ignore,
-    log_input,
-    log_metric,
-    log_output,
-    log_param,
-    log_params,
-    runs,
-    show,
-    sources,
-    start,
-    stop,
-    trace,
-    tracking,
-)
-from .errors import LineageError
-from .extension import load_ipython_extension, unload_ipython_extension
+
+if TYPE_CHECKING:
+    from .api import (
+        LineageWarning,
+        ignore,
+        log_input,
+        log_metric,
+        log_output,
+        log_param,
+        log_params,
+        runs,
+        show,
+        sources,
+        start,
+        stop,
+        trace,
+        tracking,
+    )
+    from .errors import LineageError
+    from .extension import load_ipython_extension, unload_ipython_extension
+
+# Imported on first use (PEP 562): a Python child of a tracked cell starts capture through
+# jupyter_lineage.capture.child without paying for the API, IPython and the server.
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "LineageWarning",
+            "ignore",
+            "log_input",
+            "log_metric",
+            "log_output",
+            "log_param",
+            "log_params",
+            "runs",
+            "show",
+            "sources",
+            "start",
+            "stop",
+            "trace",
+            "tracking",
+        ),
+        ".api",
+    ),
+    "LineageError": ".errors",
+    "load_ipython_extension": ".extension",
+    "unload_ipython_extension": ".extension",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jupyter_lineage' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -148,3 +148,32 @@ def test_untracked_processes_are_untouched(project: Path) -> None:
         check=True,
     )
     assert out.stdout.strip() == "False"
+
+
+def test_pipeline_run_records_its_children(project: Path) -> None:
+    """`jupyter lineage run`: a cell's `!python` and subprocess children record into the run."""
+    import nbformat
+
+    (project / "data.csv").write_text("a,b\n1,2\n3,4\n")
+    (project / "prep.py").write_text(PREP)
+    (project / "train.py").write_text(TRAIN)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import sys, subprocess\n!{sys.executable} prep.py"),
+        nbformat.v4.new_code_cell("subprocess.run([sys.executable, 'train.py'], check=True)"),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, str(project / "pipe.ipynb"))
+    run = lineage_json("run", "pipe.ipynb")
+    show = lineage_json("show", run["id"])
+    first, second = show["executions"]
+    assert {"prep.py", "data.csv"} <= _names(first["reads"])
+    assert _names(first["writes"]) == {"clean.csv"}
+    assert _names(second["writes"]) == {"model.pkl"}
+    trace = lineage_json("trace", "model.pkl")
+    inputs = {os.path.basename(n["path"]) for n in trace["nodes"] if n["type"] == "artifact"}
+    assert {"data.csv", "prep.py", "clean.csv", "train.py"} <= inputs

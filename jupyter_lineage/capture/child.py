@@ -39,23 +39,30 @@ ENV = "JUPYTER_LINEAGE_PARENT"
 _fork_hook = False
 
 
-def marker(execution_id: str, run_id: str, db_path: Path) -> str:
-    return f"{execution_id}:{run_id}:{db_path}"
+def marker(execution_id: str, run_id: str, db_path: Path, *, plugins: bool = True) -> str:
+    """``EXECUTION:RUN:P:STORE``; P is 0 when the parent found no reader plugins, so that its
+    children skip looking for them (a scan of every installed package's metadata)."""
+    return f"{execution_id}:{run_id}:{int(plugins)}:{db_path}"
 
 
-def parse(value: str) -> tuple[str, str, Path] | None:
-    execution_id, _, rest = value.partition(":")
-    run_id, _, db = rest.partition(":")
-    if not execution_id or not run_id or not db:
+def parse(value: str) -> tuple[str, str, Path, bool] | None:
+    parts = value.split(":", 3)
+    if len(parts) != 4 or not all(parts):
         return None
-    return execution_id, run_id, Path(db)
+    execution_id, run_id, plugins, db = parts
+    return execution_id, run_id, Path(db), plugins != "0"
 
 
 class ChildCapture:
     """One child process's accesses, recorded for the execution that started it."""
 
     def __init__(
-        self, execution_id: str, run_id: str, db_path: Path, accesses: Accesses | None = None
+        self,
+        execution_id: str,
+        run_id: str,
+        db_path: Path,
+        plugins: bool = True,
+        accesses: Accesses | None = None,
     ) -> None:
         self.execution_id = execution_id
         self.run_id = run_id
@@ -63,13 +70,14 @@ class ChildCapture:
         self.warn = Warner()
         self.wrappers: list[Any] = []
         if accesses is None:  # a new interpreter: the kernel's parts, made afresh
-            from .readers.catalog import all_specs
+            from .readers.catalog import BUILTIN, all_specs
             from .readers.install import Installer
             from .remote import RemoteWrappers
 
             accesses = Accesses(NoiseFilter(store_paths(db_path)), HashCache(), self.warn)
+            specs = all_specs(self.warn) if plugins else list(BUILTIN)
             self.wrappers = [
-                Installer(all_specs(self.warn), accesses, self.warn),
+                Installer(specs, accesses, self.warn),
                 RemoteWrappers(accesses, self.warn),
             ]
         self.accesses = accesses
@@ -187,13 +195,15 @@ def _after_fork() -> None:
                 tracker.accesses.active = False  # forked between cells: nothing of a cell
                 return
             tracker.hashes.forget_reader()  # a SQLite connection never crosses a fork
-            ChildCapture(exec_id, tracker.run_id, tracker.db_path, tracker.accesses).begin()
+            ChildCapture(
+                exec_id, tracker.run_id, tracker.db_path, accesses=tracker.accesses
+            ).begin()
             return
         parent = registry.child()
         if parent is not None:
             registry.deactivate_child(parent)
             capture = ChildCapture(
-                parent.execution_id, parent.run_id, parent.db_path, parent.accesses
+                parent.execution_id, parent.run_id, parent.db_path, accesses=parent.accesses
             )
             capture.begin()
     except Exception:

@@ -32,7 +32,7 @@ from .failures import Warner
 from .gitstate import capture_git
 from .noise import NoiseFilter, store_paths
 from .outbox import Op, Outbox
-from .readers.catalog import all_specs
+from .readers.catalog import BUILTIN, all_specs
 from .readers.install import Installer
 from .remote import RemoteWrappers
 
@@ -71,7 +71,8 @@ class Tracker:
         self.warn = Warner()
         self.hashes = HashCache()
         self.accesses = Accesses(self.filter, self.hashes, self.warn)
-        self.wrappers = Installer(all_specs(self.warn), self.accesses, self.warn)
+        specs = all_specs(self.warn)
+        self.wrappers = Installer(specs, self.accesses, self.warn)
         self.remote = RemoteWrappers(self.accesses, self.warn)
         # which names each cell defines and uses; a kernel gives it its namespace (extension.py)
         self.dataflow = Dataflow()
@@ -90,7 +91,9 @@ class Tracker:
         self._paused_before = 0.0  # how long the kernel idled before this cell
         self._ended = False
         # What each cell puts in its children's environment: capture/child.py
-        self._marker_tail = child.marker("", self.run_id, self.db_path)
+        self._marker_tail = child.marker(
+            "", self.run_id, self.db_path, plugins=len(specs) > len(BUILTIN)
+        )
         self._marker_before = os.environ.get(child.ENV)
         self._start(parameters or {}, parent_id)
 
