@@ -2,7 +2,8 @@
 
 Logging functions act on the run being tracked in this process (a notebook with
 ``%load_ext jupyter_lineage``, a papermill run, or a script after :func:`start`). Query
-functions open the store (``db`` > ``$JUPYTER_LINEAGE_DB`` > ``.lineage/lineage.db``).
+functions open the store (``db`` > ``$JUPYTER_LINEAGE_DB`` > the nearest ``.lineage/lineage.db`` from the working
+folder up, see store/location.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .export import collect, renderer
 from .inputs import check_path
 from .staleness import stale
 from .staleness import stale_cells as _stale_cells
-from .store import default_db_path, open_store, queries
+from .store import locate, open_store, queries
 from .store.merge import merge_into
 from .tracing import trace as trace_target
 
@@ -314,7 +315,7 @@ def sweep(notebook: str, values: dict[str, list[Any]], **options: Any) -> dict[s
 
 def merge(other: str, *, db: str | None = None) -> dict[str, int]:
     """Merge another lineage database into this one (idempotent)."""
-    return merge_into(default_db_path(None, db), check_path("OTHER", other))
+    return merge_into(locate(db), check_path("OTHER", other))
 
 
 # -- comparison and export ----------------------------------------------------------------------

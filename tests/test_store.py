@@ -18,7 +18,6 @@ from jupyter_lineage.ids import uuid7
 from jupyter_lineage.store import (
     SCHEMA_VERSION,
     Store,
-    default_db_path,
     open_store,
     queries,
     schema,
@@ -57,20 +56,6 @@ def test_corrupt_and_missing_stores_say_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(StoreMissingError, match="--db"):
         open_store(tmp_path / "nope.db")
     assert not (tmp_path / "nope.db").exists()
-
-
-def test_db_location_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = tmp_path / "repo"
-    (repo / ".git").mkdir(parents=True)
-    (repo / "sub").mkdir()
-    monkeypatch.delenv("JUPYTER_LINEAGE_DB", raising=False)
-    assert default_db_path(repo / "sub" / "nb.ipynb") == repo / ".lineage" / "lineage.db"
-    loose = tmp_path / "loose"
-    loose.mkdir()
-    assert default_db_path(loose / "nb.ipynb") == loose / ".lineage" / "lineage.db"
-    monkeypatch.setenv("JUPYTER_LINEAGE_DB", str(tmp_path / "env.db"))
-    assert default_db_path(repo / "sub" / "nb.ipynb") == tmp_path / "env.db"
-    assert default_db_path(repo / "nb.ipynb", str(tmp_path / "x.db")) == tmp_path / "x.db"
 
 
 def test_uuid7_sorts_by_time_and_is_unique() -> None:

@@ -22,7 +22,8 @@ from ..errors import LineageError
 from ..ids import uuid7
 from ..redaction import redact
 from ..store import queries, writes
-from ..store.db import default_db_path, now, process_identity
+from ..store.db import now, process_identity
+from ..store.location import for_notebook
 from ..urls import scrub_text
 from . import child, hook, registry
 from .accesses import Accesses, HashCache
@@ -61,7 +62,7 @@ class Tracker:
     ) -> None:
         self.kind = kind
         self.notebook = str(Path(notebook).expanduser().absolute()) if notebook else None
-        self.db_path = default_db_path(self.notebook, db)
+        self.db_path = for_notebook(self.notebook, db)
         self.run_id = run_id or uuid7()
         self.attached = attach
         self.enabled = True

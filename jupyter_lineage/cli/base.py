@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from ..errors import UsageError
 from ..inputs import SQLITE_INT_MAX, whole_number
+from ..store.location import HOW_FOUND
 
 console = Console(highlight=False, soft_wrap=False)
 if not console.is_terminal:
@@ -52,7 +53,7 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
         "--db",
         type=click.Path(dir_okay=False),
         default=None,
-        help="Lineage database (default: $JUPYTER_LINEAGE_DB, else .lineage/lineage.db at the git root).",
+        help=f"Lineage database ({HOW_FOUND}).",
     )(func)
 
 

@@ -15,7 +15,7 @@ from papermill.engines import NBClientEngine
 from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
 
-from ..store.db import default_db_path
+from ..store.location import for_notebook
 from . import record
 
 # Loads tracking at kernel start, silently: the notebook's own `%load_ext jupyter_lineage`
@@ -73,7 +73,7 @@ def plan_from_papermill(nb: nbformat.NotebookNode, input_path: str | None) -> re
             )
         if fresh:
             params = dict(nb.metadata.get("papermill", {}).get("parameters") or {})
-    return record.RunPlan(notebook=notebook or "", parameters=params, db=default_db_path(notebook))
+    return record.RunPlan(notebook=notebook or "", parameters=params, db=for_notebook(notebook))
 
 
 class LineageEngine(NBClientEngine):

@@ -230,6 +230,8 @@ def reproduce(
         path = Path(tmp) / Path(original["notebook"] or "notebook.ipynb").name
         path.write_text(snapshot, encoding="utf-8")
         cwd = original.get("cwd")
+        if not (cwd and os.path.isdir(cwd)) and original["notebook"]:
+            cwd = os.path.dirname(original["notebook"])  # the project moved: where it is now
         with _kernel_of(env):
             result = run_notebook(
                 path,

@@ -11,7 +11,8 @@ from typing import Any
 from ..errors import LineageError, UsageError
 from ..inputs import check_path
 from ..private import private_dir, private_file
-from ..store import default_db_path, open_store, queries
+from ..store import open_store, queries
+from ..store.location import for_notebook
 from . import params as params_mod
 from . import record
 
@@ -74,7 +75,7 @@ def run_notebook(
     plan = record.RunPlan(
         notebook=recorded_as,
         parameters=parameters,
-        db=default_db_path(recorded_as, db),
+        db=for_notebook(recorded_as, db),
         kind=kind,
         parent_id=parent_id,
     )
@@ -148,7 +149,7 @@ def _reuse(
         check_path("--output", output)
     notebook = os.path.abspath(path)
     workdir = os.path.abspath(check_path("--cwd", cwd)) if cwd else os.path.dirname(notebook)
-    db_path = default_db_path(notebook, db)
+    db_path = for_notebook(notebook, db)
     if not db_path.exists():
         return None
     with open_store(db_path) as store:

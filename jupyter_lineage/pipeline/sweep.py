@@ -18,7 +18,8 @@ from typing import Any
 
 from ..errors import UsageError
 from ..private import private_dir, write_private
-from ..store import Store, default_db_path, details, writes
+from ..store import Store, details, writes
+from ..store.location import for_notebook
 from ..store.merge import merge, snapshot_to
 from . import params as params_mod
 
@@ -185,7 +186,7 @@ def sweep(
     points = grid(values)
     client = connect_dask(scheduler) if scheduler else None
     recorded_as = os.path.abspath(notebook)
-    db_path = default_db_path(recorded_as, db)
+    db_path = for_notebook(recorded_as, db)
     with Store(db_path) as main:
         parent_id = writes.begin_run(
             main, kind="sweep", notebook=recorded_as, parameters=values, cwd=cwd or os.getcwd()

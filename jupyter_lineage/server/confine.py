@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import OutsideRootError, RunNotFoundError, UsageError
 from ..inputs import check_path
-from ..store import default_db_path
+from ..store import locate
 
 
 class Scope:
@@ -51,7 +51,7 @@ class Scope:
             return Path(db)
         if self.configured_db:
             return Path(self.configured_db).expanduser().absolute()
-        path = default_db_path(notebook or os.path.join(self.root, "_"), None)
+        path = locate(start=notebook or self.root)
         if not self.inside(path):
             raise OutsideRootError(
                 "This notebook's lineage store (.lineage/ at its git root) is outside the server "

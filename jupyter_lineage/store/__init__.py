@@ -1,7 +1,8 @@
 """The SQLite lineage graph. Nothing outside this package reads or writes the database, and
 this package imports nothing above it (tests/test_house.py checks both).
 
-- ``db``: opening a store file, transactions; ``schema``: the migrations.
+- ``location``: which store (found from where the user stands) and the project root;
+  ``db``: opening a store file, transactions; ``schema``: the migrations.
 - ``writes``: every write (called from capture/ and pipeline/ only).
 - ``queries``: runs as the tools show them (find, list, show, sources, counts);
   ``details``: the parts of one run; ``filters``: ``runs --where``.
@@ -17,8 +18,9 @@ this package imports nothing above it (tests/test_house.py checks both).
   tools, which ingests those first and marks dead runs interrupted.
 """
 
-from .db import Store, default_db_path
+from .db import Store
+from .location import locate
 from .recovery import open_store
 from .schema import SCHEMA_VERSION
 
-__all__ = ["SCHEMA_VERSION", "Store", "default_db_path", "open_store"]
+__all__ = ["SCHEMA_VERSION", "Store", "locate", "open_store"]

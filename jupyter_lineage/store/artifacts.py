@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from .db import Store
+from .location import relative
 
-_COLUMNS = "id, uri, hash, size, kind, first_seen, version"
+_COLUMNS = "id, jl_here(uri, rel) AS uri, hash, size, kind, first_seen, version"
 
 
 def artifact(store: Store, artifact_id: str) -> dict[str, Any] | None:
@@ -19,10 +20,12 @@ def artifact(store: Store, artifact_id: str) -> dict[str, Any] | None:
 
 
 def versions(store: Store, uri: str) -> list[dict[str, Any]]:
-    """Every recorded version of one path or URL, newest first."""
+    """Every recorded version of one path or URL, newest first (a path inside the project also
+    matches what was recorded there before the project moved)."""
     return store.query(
-        f"SELECT {_COLUMNS} FROM artifacts WHERE uri = ? ORDER BY first_seen DESC, rowid DESC",
-        (uri,),
+        f"SELECT {_COLUMNS} FROM artifacts WHERE uri = ? OR rel = ?"
+        " ORDER BY first_seen DESC, rowid DESC",
+        (uri, relative(uri, store.root)),
     )
 
 
@@ -48,11 +51,11 @@ def latest_write(store: Store, artifact_id: str) -> dict[str, Any] | None:
 def latest_writer(store: Store, uri: str) -> dict[str, Any] | None:
     """The version of a path written last, and the execution that wrote it."""
     row = store.conn.execute(
-        "SELECT a.id, a.uri, a.hash, e.id, e.run_id, e.seq FROM artifacts a"
+        "SELECT a.id, jl_here(a.uri, a.rel), a.hash, e.id, e.run_id, e.seq FROM artifacts a"
         " JOIN accesses ac ON ac.artifact_id = a.id AND ac.role = 'write'"
         " JOIN executions e ON e.id = ac.execution_id"
-        " WHERE a.uri = ? ORDER BY e.started DESC LIMIT 1",
-        (uri,),
+        " WHERE a.uri = ? OR a.rel = ? ORDER BY e.started DESC LIMIT 1",
+        (uri, relative(uri, store.root)),
     ).fetchone()
     if not row:
         return None
@@ -81,7 +84,8 @@ def written_files(store: Store) -> list[str]:
     return [
         str(r[0])
         for r in store.conn.execute(
-            "SELECT DISTINCT a.uri FROM artifacts a JOIN accesses ac ON ac.artifact_id = a.id"
-            " AND ac.role = 'write' WHERE a.uri NOT LIKE '%://%' ORDER BY a.uri"
+            "SELECT DISTINCT jl_here(a.uri, a.rel) AS path FROM artifacts a JOIN accesses ac"
+            " ON ac.artifact_id = a.id AND ac.role = 'write' WHERE a.uri NOT LIKE '%://%'"
+            " ORDER BY path"
         )
     ]

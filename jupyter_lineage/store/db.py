@@ -26,35 +26,15 @@ from ..errors import (
     StoreUnwritableError,
 )
 from ..faults import diagnose, is_write_failure
-from ..inputs import check_path
 from ..private import private_dir
+from .location import ENV_DB, here, project_root
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
-ENV_DB = "JUPYTER_LINEAGE_DB"
 BUSY_TIMEOUT_MS = 30_000
 
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def _git_root(start: Path) -> Path | None:
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return None
-
-
-def default_db_path(notebook: str | os.PathLike[str] | None = None, db: str | None = None) -> Path:
-    """``--db`` > ``$JUPYTER_LINEAGE_DB`` > ``.lineage/lineage.db`` at the git root (else the folder)."""
-    if db:
-        return Path(check_path("--db", db)).expanduser().absolute()
-    env = os.environ.get(ENV_DB)
-    if env:
-        return Path(env).expanduser().absolute()
-    start = Path(notebook).expanduser().absolute().parent if notebook else Path.cwd()
-    root = _git_root(start) or start
-    return root / ".lineage" / "lineage.db"
 
 
 def _process_start(pid: int) -> str | None:
@@ -107,6 +87,7 @@ class Store:
         busy_ms: int = BUSY_TIMEOUT_MS,
     ) -> None:
         self.path = Path(path).expanduser().absolute()
+        self.root = str(project_root(self.path))  # relative paths are anchored here
         self.readonly = readonly
         self.busy_ms = busy_ms
         self._temp: set[str] = set()  # TEMP objects made on this connection
@@ -134,6 +115,7 @@ class Store:
                 f"Cannot open the lineage database {self.path}: {exc}.", str(self.path)
             )
         self.conn = conn
+        self._functions()
         try:
             self._configure()
             self._migrate()
@@ -199,6 +181,7 @@ class Store:
                 check_same_thread=False,
             )
             self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_ms)}")
+            self._functions()
             self._check_is_store()
             self._check_version()
             if self.version < SCHEMA_VERSION:
@@ -223,6 +206,13 @@ class Store:
                 f"Pass --db (or set ${ENV_DB}) to a writable location.",
                 str(self.path),
             )
+
+    def _functions(self) -> None:
+        """``jl_here(uri, rel)``: where a recorded file is now (the project may have moved)."""
+        root = self.root
+        self.conn.create_function(
+            "jl_here", 2, lambda uri, rel: here(uri, rel, root), deterministic=True
+        )
 
     def _configure(self) -> None:
         self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

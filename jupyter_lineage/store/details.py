@@ -141,9 +141,10 @@ def executions(store: Store, run_id: str) -> list[dict[str, Any]]:
         by_id[r["id"]] = item
         out.append(item)
     for a in store.query(
-        "SELECT ac.execution_id, ac.role, a.uri, a.hash, a.kind, a.size, a.version FROM accesses ac"
+        "SELECT ac.execution_id, ac.role, jl_here(a.uri, a.rel) AS uri, a.hash, a.kind, a.size,"
+        " a.version FROM accesses ac"
         " JOIN executions e ON e.id = ac.execution_id JOIN artifacts a ON a.id = ac.artifact_id"
-        " WHERE e.run_id = ? ORDER BY a.uri",
+        " WHERE e.run_id = ? ORDER BY uri",
         (run_id,),
     ):
         by_id[a["execution_id"]]["reads" if a["role"] == "read" else "writes"].append(file_ref(a))
@@ -162,8 +163,9 @@ def run_files(store: Store, run_id: str) -> dict[str, list[dict[str, Any]]]:
     """Files the run as a whole read or wrote (pipeline runs: the executed notebook)."""
     out: dict[str, list[dict[str, Any]]] = {"read": [], "write": []}
     for r in store.query(
-        "SELECT rf.role, a.uri, a.hash, a.kind, a.size, a.version FROM run_files rf"
-        " JOIN artifacts a ON a.id = rf.artifact_id WHERE rf.run_id = ? ORDER BY a.uri",
+        "SELECT rf.role, jl_here(a.uri, a.rel) AS uri, a.hash, a.kind, a.size, a.version"
+        " FROM run_files rf JOIN artifacts a ON a.id = rf.artifact_id WHERE rf.run_id = ?"
+        " ORDER BY uri",
         (run_id,),
     ):
         out[r["role"]].append(file_ref(r))

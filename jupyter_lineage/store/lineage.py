@@ -184,7 +184,7 @@ def _trace_whole_run(
         edges.update((a, b, "next") for a, b in itertools.pairwise(chain))
         for chunk in chunks(chain):
             rows = store.query(
-                "SELECT ac.execution_id, a.id, a.uri, a.hash, a.kind, a.size FROM accesses ac"
+                "SELECT ac.execution_id, a.id, jl_here(a.uri, a.rel) AS uri, a.hash, a.kind, a.size FROM accesses ac"
                 " JOIN artifacts a ON a.id = ac.artifact_id"
                 f" WHERE ac.role = ? AND ac.execution_id IN ({marks(chunk)})",
                 (role, *chunk),
@@ -223,7 +223,7 @@ def reads_up_to(store: Store, run_id: str, seq: int) -> list[dict[str, Any]]:
     return [
         {"artifact": art_id, "path": uri, "hash": digest}
         for art_id, uri, digest in store.conn.execute(
-            "SELECT a.id, a.uri, a.hash FROM executions e"
+            "SELECT a.id, jl_here(a.uri, a.rel), a.hash FROM executions e"
             " JOIN accesses ac ON ac.execution_id = e.id AND ac.role = 'read'"
             " JOIN artifacts a ON a.id = ac.artifact_id WHERE e.run_id = ? AND e.seq <= ?",
             (run_id, seq),
@@ -240,7 +240,7 @@ def run_accesses(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for chunk in chunks(run_ids):
         rows += store.query(
-            "SELECT e.run_id, ac.role, a.id, a.uri, a.hash, a.kind FROM executions e"
+            "SELECT e.run_id, ac.role, a.id, jl_here(a.uri, a.rel) AS uri, a.hash, a.kind FROM executions e"
             " JOIN accesses ac ON ac.execution_id = e.id JOIN artifacts a"
             f" ON a.id = ac.artifact_id WHERE e.run_id IN ({marks(chunk)})"
             " GROUP BY e.run_id, ac.role, a.id",

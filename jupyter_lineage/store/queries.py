@@ -18,11 +18,13 @@ from ..inputs import check_path, whole_number
 from . import details
 from .db import Store
 from .filters import condition
+from .location import relative
 from .sql import chunks, marks
 
 RUN_COLUMNS = (
-    "id, kind, notebook, notebook_hash, status, started, ended, parent_id, user, host, cwd,"
-    " error_name, error_value, failed_execution_id, environment_id, git_id, outputs_hash, cached_from"
+    "id, kind, jl_here(notebook, notebook_rel) AS notebook, notebook_hash, status, started, ended,"
+    " parent_id, user, host, cwd, error_name, error_value, failed_execution_id, environment_id,"
+    " git_id, outputs_hash, cached_from"
 )
 _LAST = re.compile(r"^@last(?:~(\d+))?$")
 
@@ -41,6 +43,12 @@ def _notebook_filter(notebook: str | None) -> str | None:
     return str(Path(check_path("--notebook", notebook)).expanduser().absolute())
 
 
+def _of_notebook(store: Store, nb: str) -> tuple[str, list[Any]]:
+    """The runs of one notebook: recorded at this path, or at this place in the project
+    before it moved."""
+    return "(notebook = ? OR notebook_rel = ?)", [nb, relative(nb, store.root)]
+
+
 def resolve_run(store: Store, ref: str, *, notebook: str | None = None) -> str:
     """An id, a unique id prefix, or ``@last`` / ``@last~N`` (optionally within one notebook)."""
     ref = ref.strip()
@@ -50,13 +58,10 @@ def resolve_run(store: Store, ref: str, *, notebook: str | None = None) -> str:
         digits = m.group(1) or "0"
         # @last~N beyond what SQLite counts names no run, like any N past the oldest
         back = int(digits) if len(digits) <= 18 else None
-        sql = "SELECT id FROM runs" + (" WHERE notebook = ?" if nb else "")
+        clause, nb_args = _of_notebook(store, nb) if nb else ("", [])
+        sql = "SELECT id FROM runs" + (f" WHERE {clause}" if nb else "")
         sql += " ORDER BY started DESC, id DESC LIMIT 1 OFFSET ?"
-        row = (
-            store.conn.execute(sql, (nb, back) if nb else (back,)).fetchone()
-            if back is not None
-            else None
-        )
+        row = store.conn.execute(sql, (*nb_args, back)).fetchone() if back is not None else None
         if not row:
             where = f" for {nb}" if nb else ""
             raise RunNotFoundError(
@@ -70,9 +75,10 @@ def resolve_run(store: Store, ref: str, *, notebook: str | None = None) -> str:
             "characters) or @last, @last~1, …; `jupyter lineage runs` lists them.",
             ref,
         )
-    sql = "SELECT id FROM runs WHERE id >= ? AND id < ?" + (" AND notebook = ?" if nb else "")
+    clause, nb_args = _of_notebook(store, nb) if nb else ("", [])
+    sql = "SELECT id FROM runs WHERE id >= ? AND id < ?" + (f" AND {clause}" if nb else "")
     lo = ref.lower()
-    args: tuple[Any, ...] = (lo, lo + "\U0010ffff") + ((nb,) if nb else ())
+    args: tuple[Any, ...] = (lo, lo + "\U0010ffff", *nb_args)
     rows = store.conn.execute(sql + " LIMIT 6", args).fetchall()
     if not rows:
         raise RunNotFoundError(
@@ -93,20 +99,21 @@ def notebook_run_ids(
     store: Store, notebook: str, *, limit: int, exclude_kind: str | None = None
 ) -> list[str]:
     """The newest ``limit`` runs of one notebook (its path as recorded), newest first."""
+    clause, args = _of_notebook(store, notebook)
     return [
         str(r[0])
         for r in store.conn.execute(
-            "SELECT id FROM runs WHERE notebook = ? AND kind IS NOT ?"
-            " ORDER BY started DESC LIMIT ?",
-            (notebook, exclude_kind, limit),
+            f"SELECT id FROM runs WHERE {clause} AND kind IS NOT ? ORDER BY started DESC LIMIT ?",
+            (*args, exclude_kind, limit),
         )
     ]
 
 
 def notebook_run_count(store: Store, notebook: str, *, exclude_kind: str | None = None) -> int:
     """How many runs one notebook has (what ``notebook_run_ids`` chooses the newest from)."""
+    clause, args = _of_notebook(store, notebook)
     row = store.conn.execute(
-        "SELECT count(*) FROM runs WHERE notebook = ? AND kind IS NOT ?", (notebook, exclude_kind)
+        f"SELECT count(*) FROM runs WHERE {clause} AND kind IS NOT ?", (*args, exclude_kind)
     ).fetchone()
     return int(row[0])
 
@@ -177,8 +184,9 @@ def list_runs(
     args: list[Any] = []
     nb = _notebook_filter(notebook)
     if nb:
-        clauses.append("notebook = ?")
-        args.append(nb)
+        clause, nb_args = _of_notebook(store, nb)
+        clauses.append(clause)
+        args += nb_args
     if parent:
         clauses.append("parent_id = ?")
         args.append(parent)
@@ -186,7 +194,11 @@ def list_runs(
         clauses.append(sql_condition)
         args += values
     if within:
-        clauses.append("(" + " OR ".join("substr(notebook, 1, ?) = ?" for _ in within) + ")")
+        clauses.append(
+            "("
+            + " OR ".join("substr(jl_here(notebook, notebook_rel), 1, ?) = ?" for _ in within)
+            + ")"
+        )
         for prefix in within:
             args += [len(prefix), prefix]
     sql = f"SELECT {RUN_COLUMNS} FROM runs"

@@ -13,7 +13,8 @@ import sqlite3
 
 from ..errors import StoreError
 from . import journal
-from .db import Store, default_db_path
+from .db import Store
+from .location import locate
 
 
 def open_store(
@@ -23,7 +24,7 @@ def open_store(
     create: bool = False,
 ) -> Store:
     """Open the store for reading tools (CLI, server): never creates one unless asked."""
-    store = Store(default_db_path(notebook, str(db) if db else None), create=create)
+    store = Store(locate(db, then=notebook), create=create)
     # A read must still work when the leftovers cannot be written now (a read-only store, a
     # busy one): they stay in their journal for the next process.
     with contextlib.suppress(sqlite3.Error, OSError, StoreError):

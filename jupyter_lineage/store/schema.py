@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from .location import project_root
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -231,6 +233,26 @@ def _v8_cached_runs(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE runs ADD COLUMN cached_from TEXT")
 
 
+def _v9_relative_paths(conn: sqlite3.Connection) -> None:
+    # Paths inside the project root (the folder holding .lineage/) also relative to it, so a
+    # moved or copied project keeps its lineage; the absolute path stays as the fallback.
+    conn.execute("ALTER TABLE artifacts ADD COLUMN rel TEXT")
+    conn.execute("CREATE INDEX artifacts_rel ON artifacts(rel) WHERE rel IS NOT NULL")
+    conn.execute("ALTER TABLE runs ADD COLUMN notebook_rel TEXT")
+    file = next((row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"), "")
+    if not file:
+        return
+    root = str(project_root(file)).rstrip("/") + "/"
+    conn.execute(
+        "UPDATE artifacts SET rel = substr(uri, ?) WHERE substr(uri, 1, ?) = ?",
+        (len(root) + 1, len(root), root),
+    )
+    conn.execute(
+        "UPDATE runs SET notebook_rel = substr(notebook, ?) WHERE substr(notebook, 1, ?) = ?",
+        (len(root) + 1, len(root), root),
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial", _v1_initial),
     ("pipelines: notebook snapshots, run-level files, cell outputs", _v2_pipelines),
@@ -240,6 +262,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("tags: named model versions (models --tag, never collected by gc)", _v6_tags),
     ("dataflow: names per execution, execution-to-execution dependencies", _v7_dataflow),
     ("runs.cached_from: the run a cached run reuses", _v8_cached_runs),
+    ("artifacts.rel, runs.notebook_rel: paths relative to the project root", _v9_relative_paths),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

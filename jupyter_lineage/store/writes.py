@@ -13,6 +13,7 @@ import blake3
 from ..ids import artifact_id, uuid7
 from ..redaction import redact
 from .db import Store, now, process_identity
+from .location import relative
 
 
 @dataclass(frozen=True)
@@ -116,13 +117,14 @@ def begin_run(
         env_id = _put_environment(conn, environment) if environment else None
         git_id = _put_git(conn, git)
         conn.execute(
-            "INSERT INTO runs (id, kind, notebook, notebook_hash, status, started, environment_id,"
-            " git_id, parent_id, user, host, pid, pid_start, cwd)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO runs (id, kind, notebook, notebook_rel, notebook_hash, status, started,"
+            " environment_id, git_id, parent_id, user, host, pid, pid_start, cwd)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 kind,
                 notebook,
+                relative(notebook, store.root) if notebook else None,
                 notebook_hash,
                 status,
                 started or now(),
@@ -206,26 +208,29 @@ def set_run_git(store: Store, run_id: str, git: Mapping[str, Any] | None) -> Non
 # ``first_seen``, the time of the write); ``_LINK`` fills ``accesses`` / ``run_files`` after the
 # owner and the artifact id. The per-cell trigger, the plain INSERTs and the JSON the trigger
 # unpacks are all generated from these lists: a new column is one line here (and a migration).
-_ARTIFACT: tuple[tuple[str, Callable[[Access], Any]], ...] = (
-    ("id", lambda a: artifact_id(a.uri, a.hash)),
-    ("uri", lambda a: a.uri),
-    ("hash", lambda a: a.hash),
-    ("size", lambda a: a.size),
-    ("kind", lambda a: a.kind),
-    ("hash_error", lambda a: a.hash_error),
-    ("version", lambda a: a.version),
+# Each value is read off the Access and the store's project root (``rel``: see location.py).
+_Field = tuple[str, Callable[[Access, str], Any]]
+_ARTIFACT: tuple[_Field, ...] = (
+    ("id", lambda a, root: artifact_id(a.uri, a.hash)),
+    ("uri", lambda a, root: a.uri),
+    ("hash", lambda a, root: a.hash),
+    ("size", lambda a, root: a.size),
+    ("kind", lambda a, root: a.kind),
+    ("hash_error", lambda a, root: a.hash_error),
+    ("version", lambda a, root: a.version),
+    ("rel", lambda a, root: relative(a.uri, root)),
 )
-_LINK: tuple[tuple[str, Callable[[Access], Any]], ...] = (("role", lambda a: a.role),)
+_LINK: tuple[_Field, ...] = (("role", lambda a, root: a.role),)
 _FIELDS = _ARTIFACT + _LINK
 _ID = [name for name, _ in _ARTIFACT].index("id")  # where the artifact id sits in _values()
 
 
-def _values(a: Access) -> list[Any]:
+def _values(a: Access, root: str) -> list[Any]:
     """One access as the list both write paths store: the artifact's columns, then the link's."""
-    return [value(a) for _, value in _FIELDS]
+    return [value(a, root) for _, value in _FIELDS]
 
 
-def _columns(fields: tuple[tuple[str, Callable[[Access], Any]], ...]) -> str:
+def _columns(fields: tuple[_Field, ...]) -> str:
     return ", ".join(name for name, _ in fields)
 
 
@@ -251,11 +256,11 @@ _INSERT_RUN_FILE = (
 
 
 def _put_linked(
-    conn: sqlite3.Connection, link_sql: str, owner_id: str, accesses: Iterable[Access]
+    store: Store, conn: sqlite3.Connection, link_sql: str, owner_id: str, accesses: Iterable[Access]
 ) -> None:
     """Artifacts, then their links to ``owner_id`` (an execution or a run)."""
     stamp = now()
-    rows = [_values(a) for a in accesses]
+    rows = [_values(a, store.root) for a in accesses]
     n = len(_ARTIFACT)
     conn.executemany(_INSERT_ARTIFACT, [(*row[:n], stamp) for row in rows])
     conn.executemany(link_sql, [(owner_id, row[_ID], *row[n:]) for row in rows])
@@ -294,7 +299,7 @@ END;
 _INSERT_CELL = "INSERT INTO jl_cell (rec) VALUES (?)"
 
 
-def _cell_payload(rec: ExecutionRecord) -> str:
+def _cell_payload(rec: ExecutionRecord, root: str) -> str:
     stamp = now()
     return json.dumps(
         {
@@ -310,7 +315,7 @@ def _cell_payload(rec: ExecutionRecord) -> str:
             "en": rec.error_name,
             "ev": redact(rec.error_value) if rec.error_value else rec.error_value,
             "now": stamp,
-            "acc": [_values(a) for a in rec.accesses],
+            "acc": [_values(a, root) for a in rec.accesses],
             # the names as JSON text (a column of their own), edges as [upstream, names-JSON]
             "df": canonical_json(rec.dataflow) if rec.dataflow is not None else None,
             "dep": [[up, canonical_json(names)] for up, names in rec.depends],
@@ -321,7 +326,7 @@ def _cell_payload(rec: ExecutionRecord) -> str:
 def record_executions(store: Store, records: Iterable[ExecutionRecord]) -> None:
     """The per-cell hot path: one statement (its own transaction) for one cell; a batch (after
     the store was unavailable for a while) in one transaction."""
-    payloads = [(_cell_payload(rec),) for rec in records]
+    payloads = [(_cell_payload(rec, store.root),) for rec in records]
     if not store.temp_ready("jl_cell"):
         with store.translated():
             store.conn.executescript(_CELL_TRIGGER)
@@ -336,7 +341,7 @@ def record_executions(store: Store, records: Iterable[ExecutionRecord]) -> None:
 def add_accesses(store: Store, execution_id: str, accesses: Iterable[Access]) -> None:
     """Files declared for an execution already recorded (``log_input`` / ``log_output``)."""
     with store.write() as conn:
-        _put_linked(conn, _INSERT_ACCESS, execution_id, accesses)
+        _put_linked(store, conn, _INSERT_ACCESS, execution_id, accesses)
 
 
 def end_run(
@@ -395,7 +400,7 @@ def put_blob(store: Store, content: str) -> str:
 def add_run_files(store: Store, run_id: str, accesses: Iterable[Access]) -> None:
     """Files a run as a whole read or wrote (its notebook, the executed notebook)."""
     with store.write() as conn:
-        _put_linked(conn, _INSERT_RUN_FILE, run_id, accesses)
+        _put_linked(store, conn, _INSERT_RUN_FILE, run_id, accesses)
 
 
 def set_run_outputs(store: Store, run_id: str, outputs_json: str) -> None:
