@@ -18,7 +18,7 @@ from typing import Any
 
 from . import autoload
 from ._version import __version__
-from .store import default_db_path
+from .store.location import for_notebook
 
 # Run by the kernel's Python: its IPython config as a kernel started in this folder loads it.
 _PROBE = """\
@@ -132,7 +132,7 @@ def _kernel_checks(cwd: Path) -> list[Check]:
 
 
 def _store_check(cwd: Path) -> Check:
-    path = default_db_path(cwd / "notebook.ipynb")
+    path = for_notebook(cwd / "notebook.ipynb")
     if path.exists():
         state = f"{path.stat().st_size / 1e6:.1f} MB"
         writable = os.access(path, os.W_OK)

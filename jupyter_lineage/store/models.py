@@ -8,6 +8,7 @@ from typing import Any
 
 from .db import Store
 from .filters import condition
+from .location import relative
 from .sql import chunks, marks
 
 
@@ -29,8 +30,8 @@ def written_versions(
         clauses.append("a.kind = ?")
         args.append(kind)
     if uri:
-        clauses.append("a.uri = ?")
-        args.append(uri)
+        clauses.append("(a.uri = ? OR a.rel = ?)")
+        args += [uri, relative(uri, store.root)]
     if tag:
         clauses.append("a.id IN (SELECT artifact_id FROM tags WHERE name = ?)")
         args.append(tag)
@@ -42,7 +43,7 @@ def written_versions(
     # SQLite's bare columns of a MAX() aggregate come from the row holding the maximum: the
     # latest write of each version.
     return store.query(
-        "SELECT a.id AS artifact, a.uri, a.hash, a.size, a.kind, e.run_id, e.seq,"
+        "SELECT a.id AS artifact, jl_here(a.uri, a.rel) AS uri, a.hash, a.size, a.kind, e.run_id, e.seq,"
         " e.id AS execution, MAX(e.started) AS written FROM artifacts a"
         " JOIN accesses ac ON ac.artifact_id = a.id AND ac.role = 'write'"
         f" JOIN executions e ON e.id = ac.execution_id WHERE 1 = 1{filters}"
