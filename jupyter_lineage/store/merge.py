@@ -34,6 +34,15 @@ TABLES = (
 )
 
 
+_RELATIVE = {
+    (
+        table,
+        rel,
+    ): f"CASE WHEN substr({path}, 1, length(?)) = ? THEN substr({path}, length(?) + 1) END"
+    for table, path, rel in (("artifacts", "uri", "rel"), ("runs", "notebook", "notebook_rel"))
+}
+
+
 def snapshot_to(source: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
     """Copy a lineage database file with everything committed, WAL included (SQLite's backup
     API); ``source`` is opened read-only and never changed."""
@@ -122,11 +131,18 @@ def merge_file(store: Store, path: Path) -> dict[str, int]:
     store.conn.execute("ATTACH DATABASE ? AS other", (str(path),))
     try:
         with store.write() as conn:
+            root = store.root.rstrip("/") + "/"
             for table in TABLES:
-                cols = ", ".join(store.db[table].columns_dict)
+                names = list(store.db[table].columns_dict)
+                cols = ", ".join(names)
+                # Relative paths are relative to each store's own project: recomputed for this
+                # one (a store of another project, or of the same one elsewhere, keeps its
+                # absolute paths).
+                values = ", ".join(_RELATIVE.get((table, n), n) for n in names)
                 before = conn.total_changes
                 conn.execute(
-                    f"INSERT OR IGNORE INTO main.{table} ({cols}) SELECT {cols} FROM other.{table}"
+                    f"INSERT OR IGNORE INTO main.{table} ({cols}) SELECT {values} FROM other.{table}",
+                    [root] * (3 * sum((table, n) in _RELATIVE for n in names)),
                 )
                 added[table] = conn.total_changes - before
             # A run still "running" here may have ended in the other store.
