@@ -95,7 +95,8 @@ def reads_of(store: Store, exec_ids: list[str], role: str = "read") -> list[dict
     rows: list[dict[str, Any]] = []
     for chunk in chunks(exec_ids):
         rows += store.query(
-            "SELECT ac.execution_id, a.id, a.uri, a.hash, a.kind, a.size FROM accesses ac"
+            "SELECT ac.execution_id, a.id, jl_here(a.uri, a.rel) AS uri, a.hash, a.kind, a.size"
+            " FROM accesses ac"
             " JOIN artifacts a ON a.id = ac.artifact_id"
             f" WHERE ac.role = ? AND ac.execution_id IN ({marks(chunk)})",
             (role, *chunk),
