@@ -51,7 +51,7 @@ def lineage(
         text=True,
         env=env,
         cwd=cwd,
-        timeout=120,
+        timeout=600,  # generous: sweeps and runs start kernels, slow on a busy 2-core machine
     )
     if check and proc.returncode != 0:
         raise AssertionError(
