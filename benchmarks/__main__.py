@@ -16,6 +16,7 @@ from rich.table import Table
 from . import (
     dag,
     dataflow,
+    folders,
     hashing,
     isolated,
     memory,
@@ -28,6 +29,7 @@ from . import (
 
 SUITES = {
     "overhead": overhead,
+    "folders": folders,
     "hashing": hashing,
     "queries": queries,
     "dataflow": dataflow,

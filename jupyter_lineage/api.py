@@ -169,9 +169,12 @@ def runs(
         )
 
 
-def show(run: str, *, db: str | None = None, notebook: str | None = None) -> dict[str, Any]:
+def show(
+    run: str, *, db: str | None = None, notebook: str | None = None, files: bool = False
+) -> dict[str, Any]:
+    """``files``: folders recorded as one dataset list their member files (``show --files``)."""
     with _open(db, notebook=notebook) as store:
-        return queries.show_run(store, run, notebook=notebook)
+        return queries.show_run(store, run, notebook=notebook, files=files)
 
 
 def sources(

@@ -75,3 +75,15 @@ def hash_file(path: str) -> tuple[str, os.stat_result]:
         if stat_key(before) == stat_key(after):
             return digest, after
     raise OSError(f"{path} kept changing while it was hashed")
+
+
+TREE_PREFIX = "blake3-tree:"
+
+
+def tree_hash(members: list[tuple[str, str, int]]) -> str:
+    """A folder's version, as DVC hashes directories: its members' relative names, sizes and
+    content hashes, sorted by name. Same files, same hash, wherever the folder is."""
+    hasher = blake3.blake3()
+    for name, digest, size in sorted(members):
+        hasher.update(f"{name}\0{size}\0{digest}\n".encode("utf-8", "surrogateescape"))
+    return TREE_PREFIX + hasher.hexdigest()

@@ -11,8 +11,10 @@ import os
 import stat
 from typing import Any
 
-from .hashing import hash_file, stat_key
+from .capture.readers.spec import members
+from .hashing import TREE_PREFIX, hash_file, stat_key, tree_hash
 from .store import Store, artifacts, dataflow, lineage, writes
+from .store import details as store_details
 
 
 class Disk:
@@ -22,12 +24,16 @@ class Disk:
         self.store = store
         self.memo: dict[str, str | None] = {}
         self.special: set[str] = set()  # paths that are there, but not as a regular file
+        self.details: dict[str, str] = {}  # folders: what changed in them
 
     def hash(self, path: str) -> str | None:
         """The current hash, or None when the path is gone or is no longer a regular file
         (a FIFO there is never opened: reading it would block)."""
         if path in self.memo:
             return self.memo[path]
+        if path.endswith("/"):  # a folder recorded as one dataset: its tree hash
+            recorded = artifacts.versions(self.store, path)
+            return self.tree(path, recorded[0]["hash"])[0] if recorded else None
         digest: str | None = None
         try:
             st = os.stat(path)
@@ -40,6 +46,43 @@ class Disk:
             digest = None
         self.memo[path] = digest
         return digest
+
+    def tree(self, uri: str, recorded: str) -> tuple[str | None, str]:
+        """A folder recorded as one dataset: its current tree hash over the files like those it
+        had (same suffixes), and what changed — "2,000 files: 3 added, 1 modified"."""
+        if uri in self.memo:
+            return self.memo[uri], self.details.get(uri, "")
+        before = {
+            m["name"]: m["hash"] for m in store_details.folder_members(self.store, uri, recorded)
+        }
+        if not os.path.isdir(uri):
+            self.memo[uri] = None
+            return None, "missing"
+        suffixes = {os.path.splitext(name)[1] for name in before}
+        now: dict[str, tuple[str, int]] = {}
+        for path in members(uri):
+            name = path[len(uri) :]
+            digest = self.hash(path) if os.path.splitext(name)[1] in suffixes else None
+            if digest is not None:
+                now[name] = (digest, os.path.getsize(path))
+        current = tree_hash([(n, d, size) for n, (d, size) in now.items()])
+        added = len(now.keys() - before.keys())
+        removed = len(before.keys() - now.keys())
+        modified = sum(1 for n in now.keys() & before.keys() if now[n][0] != before[n])
+        parts = [
+            f"{n} {what}"
+            for n, what in ((added, "added"), (removed, "removed"), (modified, "modified"))
+            if n
+        ]
+        detail = f"{len(now):,} files" + (": " + ", ".join(parts) if parts else "")
+        self.memo[uri] = current
+        self.details[uri] = detail
+        return current, detail
+
+    def version(self, uri: str, recorded: str) -> tuple[str | None, str]:
+        if recorded.startswith(TREE_PREFIX):
+            return self.tree(uri, recorded)
+        return self.hash(uri), ""
 
 
 def _upstream_inputs(store: Store, run_id: str, seq: int) -> list[dict[str, Any]]:
@@ -74,11 +117,12 @@ def changed_inputs(store: Store, run_id: str, seq: int, disk: Disk) -> list[dict
     for item in _upstream_inputs(store, run_id, seq):
         if "://" in item["path"] or not item["recorded_hash"]:
             continue  # a URL, or a file that could not be hashed: no version to compare
-        now = disk.hash(item["path"])
+        now, what = disk.version(item["path"], item["recorded_hash"])
         if now != item["recorded_hash"]:
             changed.append(
                 {
                     "path": item["path"],
+                    "detail": what,
                     "recorded_hash": item["recorded_hash"],
                     "current_hash": now,
                     "reason": (
@@ -114,7 +158,7 @@ def stale(store: Store, paths: list[str] | None = None) -> list[dict[str, Any]]:
                 }
             )
             continue
-        current = disk.hash(uri)
+        current, detail = disk.version(uri, out["hash"])
         if current == out["hash"]:
             state = "ok"
         elif not out["hash"] and current is not None:
@@ -131,6 +175,7 @@ def stale(store: Store, paths: list[str] | None = None) -> list[dict[str, Any]]:
                 "path": uri,
                 "hash": out["hash"],
                 "state": state,
+                "detail": detail,
                 "stale": bool(changed),
                 "changed_inputs": changed,
                 "run": out["run"],

@@ -14,6 +14,7 @@ from typing import Any
 from .errors import ArtifactNotFoundError, UsageError
 from .hashing import hash_file
 from .inputs import check_path, whole_number
+from .staleness import Disk
 from .store import Store, artifacts, lineage
 from .urls import clean_url
 
@@ -34,6 +35,9 @@ def find_artifact(store: Store, target: str) -> tuple[dict[str, Any], str | None
         else os.path.abspath(os.path.expanduser(check_path("TARGET", target)))
     )
     versions = artifacts.versions(store, uri)
+    if not versions and not url and os.path.isdir(uri):
+        uri = uri.rstrip("/") + "/"  # a folder recorded as one dataset
+        versions = artifacts.versions(store, uri)
     if not versions:
         lowered = target.lower().removeprefix("blake3:")
         if re.fullmatch(r"[0-9a-f]{6,64}", lowered):
@@ -45,6 +49,15 @@ def find_artifact(store: Store, target: str) -> tuple[dict[str, Any], str | None
         raise ArtifactNotFoundError(
             f"No recorded lineage for {target}. Only files read or written in a tracked notebook "
             "(`%load_ext jupyter_lineage`) or a `jupyter lineage run` have lineage."
+        )
+    if not url and uri.endswith("/"):
+        tree, detail = Disk(store).tree(uri, versions[0]["hash"])
+        for v in versions:
+            if v["hash"] == tree:
+                return v, None
+        return versions[0], (
+            f"{target} has changed since it was last recorded ({detail}); showing the latest "
+            f"recorded version ({versions[0]['hash'][:24]}…)."
         )
     if not url and os.path.isfile(uri):
         try:

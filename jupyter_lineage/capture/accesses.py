@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import stat
 import threading
 from collections import deque
@@ -23,10 +24,16 @@ from ..store import writes
 from ..store.db import Store
 from ..urls import clean_url
 from . import hook
+from .folders import Folders
 from .kinds import kind_of
 from .noise import NoiseFilter
 
 Key = tuple[int, int, int]  # (size, mtime_ns, inode)
+_PLAIN_ABSOLUTE = re.compile(r"/(?!.*(?://|/\.\.?(?:/|$))).*[^/]\Z", re.S).match  # normal already
+_LAST_MAX = 200_000
+_LATER = writes.Access(
+    uri="", hash="", role="read"
+)  # a read to be looked at by the cell's end  # records of file versions kept for re-reads (about 100 MB at most)
 Warn = Callable[[str, str], None]
 
 
@@ -86,6 +93,13 @@ class HashCache:
             self.new.append((path, *key, digest))
         self._memory[path] = (key, digest)
         return digest, key
+
+    def known(self, path: str) -> bool:
+        """Hashed before in this process (a version of it is remembered)."""
+        return path in self._memory
+
+    def remembered(self, path: str) -> tuple[Key, str] | None:
+        return self._memory.get(path)
 
     def _stored(self, path: str, key: Key) -> str | None:
         reader = self._reader
@@ -150,14 +164,20 @@ class Accesses:
         self._reads: dict[str, writes.Access] = {}
         self._writes: dict[str, str | None] = {}
         self._api_read: set[str] = set()  # reads whose kind an API gave (a wrapper), not a suffix
+        # Reads of files hashed before in this process: only the name is noted on the hot path;
+        # one stat at the cell's end says whether the remembered version is still the one.
+        self._later: dict[str, str | None] = {}
         self._databases: dict[str, Key | None] = {}
         self._declared: list[writes.Access] = []
+        self.folders = Folders()
+        self._last: dict[tuple[str, str, str | None], tuple[Key, writes.Access]] = {}
         self._remote: dict[tuple[str, str], Remote] = {}
 
     def begin(self) -> None:
         self.error_count += len(self.errors)
         self._reads = {}
         self._api_read = set()
+        self._later = {}
         self._writes = {}
         self._databases = {}
         self._declared = []
@@ -166,7 +186,10 @@ class Accesses:
 
     def collect(self) -> list[writes.Access]:
         """Reads as first seen, declarations, then writes hashed as they are now (closed)."""
-        accesses = list(self._reads.values())
+        reads = list(self._reads.values())
+        if self._later:
+            reads = self._settled(reads)
+        accesses = self.folders.collapse(reads)
         if self._remote:
             accesses += self._remote_accesses()
         if self._declared:
@@ -174,18 +197,49 @@ class Accesses:
         if self._databases:
             for path in self._changed_databases():
                 self._writes.setdefault(path, "dataset")
+        written = []
         for path, api_kind in self._writes.items():
             access = self.hashed(path, "write", api_kind)
             if access is not None:
-                accesses.append(access)
-        return accesses
+                written.append(access)
+        return accesses + self.folders.collapse(written)
+
+    def _settled(self, reads: list[writes.Access]) -> list[writes.Access]:
+        """The reads noted by name only, as the versions they are (one stat each, in a row)."""
+        out = []
+        for name, access in zip(self._reads, reads, strict=True):
+            if access is _LATER:
+                found = self._read_later(name, self._later[name])
+                if found is None:
+                    continue
+                access = found
+            out.append(access)
+        return out
+
+    def _read_later(self, name: str, api_kind: str | None) -> writes.Access | None:
+        if name in self._writes:
+            # the cell read it, then wrote it: the version read is the one known before
+            remembered = self.hashes.remembered(name)
+            if remembered is None:
+                return None
+            key, digest = remembered
+            return writes.Access(
+                uri=name,
+                hash=digest,
+                role="read",
+                kind=kind_of(name, api_kind, "read"),
+                size=key[0],
+            )
+        return self.hashed(name, "read", api_kind)
 
     # -- what the audit hook and the library wrappers see ---------------------------------------
     def note_path(self, path: Any, role: str, api_kind: str | None) -> None:
         if not self.active:
             return
         try:
-            name = os.path.abspath(os.fsdecode(path))
+            name = path if type(path) is str else os.fsdecode(path)
+            if not _PLAIN_ABSOLUTE(name):
+                name = os.path.abspath(name)
         except (TypeError, ValueError):
             return
         write = role == "write"
@@ -198,10 +252,19 @@ class Accesses:
             if api_kind and name not in self._api_read:
                 # open() saw it first (torch.load opens in Python): the API knows the kind
                 self._api_read.add(name)
-                self._reads[name] = dataclasses.replace(
-                    self._reads[name], kind=kind_of(name, api_kind, "read")
-                )
+                if name in self._later:
+                    self._later[name] = api_kind
+                else:
+                    self._reads[name] = dataclasses.replace(
+                        self._reads[name], kind=kind_of(name, api_kind, "read")
+                    )
         elif name not in self._writes:
+            if self.hashes.known(name):
+                self._later[name] = api_kind
+                self._reads[name] = _LATER  # keeps the order reads were first seen in
+                if api_kind:
+                    self._api_read.add(name)
+                return
             access = self.hashed(name, "read", api_kind)
             if access is not None:
                 self._reads[name] = access
@@ -266,6 +329,22 @@ class Accesses:
             return None  # never created, or deleted before the cell ended: a temporary file
         if not stat.S_ISREG(st.st_mode):
             return None
+        # The same version read again (a folder of images, every epoch): the record it made
+        # last time, after one stat and one lookup.
+        memo_key = (path, role, api_kind)
+        last = self._last.get(memo_key)
+        if last is not None and last[0] == (st.st_size, st.st_mtime_ns, st.st_ino):
+            return last[1]
+        access = self._hashed(path, st, role, api_kind)
+        if not access.hash_error:
+            if len(self._last) >= _LAST_MAX:
+                self._last.clear()
+            self._last[memo_key] = ((st.st_size, st.st_mtime_ns, st.st_ino), access)
+        return access
+
+    def _hashed(
+        self, path: str, st: os.stat_result, role: str, api_kind: str | None
+    ) -> writes.Access:
         error = None
         try:
             digest, key = self.hashes.digest(path, st)

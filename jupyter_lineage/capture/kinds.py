@@ -4,6 +4,8 @@ extension last."""
 
 from __future__ import annotations
 
+import functools
+
 MODEL = {
     ".joblib",
     ".pkl",
@@ -85,6 +87,7 @@ def _suffix(path: str) -> str:
     return name[dot:] if dot > 0 else ""
 
 
+@functools.lru_cache(maxsize=1 << 16)  # on every file a cell touches: asked again and again
 def kind_of(path: str, api_kind: str | None = None, role: str = "write") -> str:
     if api_kind:
         return api_kind

@@ -86,6 +86,8 @@ def short_path(path: str | None) -> str:
         rel = os.path.relpath(path)
     except ValueError:
         return path
+    if path.endswith("/"):
+        rel += "/"  # a folder recorded as one dataset stays visibly a folder
     return rel if not rel.startswith("../..") else path
 
 
@@ -95,7 +97,15 @@ def status_text(status: str) -> str:
 
 def file_list(files: list[dict[str, Any]]) -> str:
     """Files of a run or cell on one line, paths shortened."""
-    return escape(", ".join(short_path(f["path"]) for f in files)) or "-"
+    return (
+        escape(
+            ", ".join(
+                short_path(f["path"]) + (f" ({f['files']:,} files)" if "files" in f else "")
+                for f in files
+            )
+        )
+        or "-"
+    )
 
 
 def brief(mapping: dict[str, Any], limit: int = 4) -> str:

@@ -151,9 +151,11 @@ def status_cmd(
         for item in report:
             state = item["state"]
             style = {"ok": "green", "stale": "yellow"}.get(state, "red")
-            console.print(f"[{style}]{state:8}[/] {escape(short_path(item['path']))}")
+            detail = f" ({escape(item['detail'])})" if item.get("detail") else ""
+            console.print(f"[{style}]{state:8}[/] {escape(short_path(item['path']))}{detail}")
             for c in item["changed_inputs"]:
-                console.print(f"         input {escape(short_path(c['path']))} {c['reason']}")
+                what = f" ({escape(c['detail'])})" if c.get("detail") else ""
+                console.print(f"         input {escape(short_path(c['path']))} {c['reason']}{what}")
             if item["refresh_run"]:
                 console.print(
                     f"         refresh: re-run {item['refresh_run'][:13]} "

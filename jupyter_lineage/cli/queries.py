@@ -87,11 +87,12 @@ def runs_cmd(
 @cli.command("show")
 @click.argument("run")
 @click.option("--notebook", help="Resolve @last within this notebook's runs.")
+@click.option("--files", is_flag=True, help="List the files of folders recorded as one dataset.")
 @db_option
 @json_option
-def show_cmd(run: str, notebook: str | None, db: str | None, as_json: bool) -> None:
+def show_cmd(run: str, notebook: str | None, files: bool, db: str | None, as_json: bool) -> None:
     """Everything about one run: RUN is an id, a unique prefix, or @last, @last~1, …"""
-    data = api.show(run, db=db, notebook=notebook)
+    data = api.show(run, db=db, notebook=notebook, files=files)
     if as_json:
         emit_json(data)
         return
@@ -127,6 +128,10 @@ def show_cmd(run: str, notebook: str | None, db: str | None, as_json: bool) -> N
         console.print("  git        not a git repository")
     console.print(f"  read       {file_list(data['files_read'])}")
     console.print(f"  wrote      {file_list(data['files_written'])}")
+    for folder in [f for f in data["files_read"] + data["files_written"] if "members" in f]:
+        console.print(f"  [bold]{escape(short_path(folder['path']))}[/] ({folder['files']} files)")
+        for member in folder["members"]:
+            console.print(f"    {escape(member['name'])}  {member['hash'][:19]}  {member['size']}")
     table = Table(box=None, header_style="bold", title="executions", title_justify="left")
     for col in ("#", "cell", "took", "first line", "read", "wrote", "error"):
         table.add_column(col)

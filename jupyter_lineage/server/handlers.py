@@ -158,8 +158,10 @@ class RunsHandler(LineageHandler):
 class RunHandler(LineageHandler):
     @tornado.web.authenticated
     async def get(self, run_id: str) -> None:
+        members = self.arg("files") in ("1", "true")
+
         def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
-            return scope.check_run(queries.show_run(store, run_id), run_id)
+            return scope.check_run(queries.show_run(store, run_id, files=members), run_id)
 
         await self.respond(produce)
 

@@ -102,11 +102,39 @@ def git_state(store: Store, git_id: str | None, *, with_diff: bool = True) -> di
 
 
 def file_ref(row: dict[str, Any]) -> dict[str, Any]:
-    """A file version as every run shape shows it (a URL with its version identity, if known)."""
+    """A file version as every run shape shows it (a URL with its version identity, if known;
+    a folder recorded as one dataset with its number of files)."""
     ref = {"path": row["uri"], "hash": row["hash"], "kind": row["kind"], "size": row["size"]}
     if row.get("version"):
         ref["version"] = row["version"]
+    if row.get("files") is not None:
+        ref["files"] = row["files"]
     return ref
+
+
+# A folder artifact's number of files, as a column of a query over ``artifacts a``. A tree hash
+# names its members (relative names, sizes, hashes), so any artifact with that hash holds them:
+# the same folder content moved or copied is stored once.
+_MEMBERS_OF = (
+    "(SELECT m.artifact_id FROM artifact_members m JOIN artifacts h ON h.id = m.artifact_id"
+    " WHERE h.hash = {} LIMIT 1)"
+)
+FOLDER_FILES = (
+    "CASE WHEN a.hash LIKE 'blake3-tree:%' THEN (SELECT count(*) FROM artifact_members"
+    f" WHERE artifact_id = {_MEMBERS_OF.format('a.hash')}) END AS files"
+)
+
+
+def folder_members(store: Store, uri: str, digest: str) -> list[dict[str, Any]]:
+    """The files of one version of a folder recorded as a dataset, by relative name."""
+    return [
+        {"name": r["name"], "path": uri + r["name"], "hash": r["hash"], "size": r["size"]}
+        for r in store.query(
+            "SELECT name, hash, size FROM artifact_members"
+            f" WHERE artifact_id = {_MEMBERS_OF.format('?')} ORDER BY name",
+            (digest,),
+        )
+    ]
 
 
 def executions(store: Store, run_id: str) -> list[dict[str, Any]]:
@@ -142,7 +170,7 @@ def executions(store: Store, run_id: str) -> list[dict[str, Any]]:
         out.append(item)
     for a in store.query(
         "SELECT ac.execution_id, ac.role, jl_here(a.uri, a.rel) AS uri, a.hash, a.kind, a.size,"
-        " a.version FROM accesses ac"
+        f" a.version, {FOLDER_FILES} FROM accesses ac"
         " JOIN executions e ON e.id = ac.execution_id JOIN artifacts a ON a.id = ac.artifact_id"
         " WHERE e.run_id = ? ORDER BY uri",
         (run_id,),
@@ -163,7 +191,8 @@ def run_files(store: Store, run_id: str) -> dict[str, list[dict[str, Any]]]:
     """Files the run as a whole read or wrote (pipeline runs: the executed notebook)."""
     out: dict[str, list[dict[str, Any]]] = {"read": [], "write": []}
     for r in store.query(
-        "SELECT rf.role, jl_here(a.uri, a.rel) AS uri, a.hash, a.kind, a.size, a.version"
+        "SELECT rf.role, jl_here(a.uri, a.rel) AS uri, a.hash, a.kind, a.size, a.version,"
+        f" {FOLDER_FILES}"
         " FROM run_files rf JOIN artifacts a ON a.id = rf.artifact_id WHERE rf.run_id = ?"
         " ORDER BY uri",
         (run_id,),

@@ -44,13 +44,22 @@ def journal_dir(db_path: Path) -> Path:
 # -- the format: {"op": NAME, "args": {...}} per line -------------------------------------------
 def _access_row(a: writes.Access) -> list[Any]:
     row = [a.uri, a.hash, a.role, a.kind, a.size, a.hash_error]
+    if a.members:
+        return [*row, a.version, [list(m) for m in a.members]]
     return [*row, a.version] if a.version else row
 
 
 def _access(row: list[Any]) -> writes.Access:
-    uri, digest, role, kind, size, error, version = (list(row) + [None] * 7)[:7]
+    uri, digest, role, kind, size, error, version, members = (list(row) + [None] * 8)[:8]
     return writes.Access(
-        uri=uri, hash=digest, role=role, kind=kind, size=size, hash_error=error, version=version
+        uri=uri,
+        hash=digest,
+        role=role,
+        kind=kind,
+        size=size,
+        hash_error=error,
+        version=version,
+        members=tuple((m[0], m[1], m[2]) for m in members) if members else None,
     )
 
 

@@ -26,6 +26,7 @@ TABLES = (
     "executions",
     "dependencies",
     "artifacts",
+    "artifact_members",
     "accesses",
     "run_files",
     "params",

@@ -229,7 +229,10 @@ def _union(
     return sorted(seen.values(), key=lambda f: f["path"])
 
 
-def show_run(store: Store, ref: str, *, notebook: str | None = None) -> dict[str, Any]:
+def show_run(
+    store: Store, ref: str, *, notebook: str | None = None, files: bool = False
+) -> dict[str, Any]:
+    """``files``: each folder recorded as one dataset lists its member files too."""
     run_id = resolve_run(store, ref, notebook=notebook)
     row = store.query(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))[0]
     out = _run_summary(row)
@@ -260,6 +263,12 @@ def show_run(store: Store, ref: str, *, notebook: str | None = None) -> dict[str
             ],
         }
     )
+    if files:
+        found: list[dict[str, Any]] = [*out["files_read"], *out["files_written"]]
+        found += [f for e in execs for f in (*e["reads"], *e["writes"])]
+        for item in found:
+            if "files" in item:
+                item["members"] = details.folder_members(store, item["path"], item["hash"])
     return out
 
 

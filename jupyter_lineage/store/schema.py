@@ -253,6 +253,23 @@ def _v9_relative_paths(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v10_folder_members(conn: sqlite3.Connection) -> None:
+    # A folder read or written as one dataset (uri ending in "/", a tree hash): its files, once
+    # per folder version, so an unchanged folder re-read adds no row here.
+    run_script(
+        conn,
+        """
+        CREATE TABLE artifact_members (
+            artifact_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            size INTEGER,
+            PRIMARY KEY (artifact_id, name)
+        ) WITHOUT ROWID
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial", _v1_initial),
     ("pipelines: notebook snapshots, run-level files, cell outputs", _v2_pipelines),
@@ -263,6 +280,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("dataflow: names per execution, execution-to-execution dependencies", _v7_dataflow),
     ("runs.cached_from: the run a cached run reuses", _v8_cached_runs),
     ("artifacts.rel, runs.notebook_rel: paths relative to the project root", _v9_relative_paths),
+    ("artifact_members: the files of a folder recorded as one dataset", _v10_folder_members),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

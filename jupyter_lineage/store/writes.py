@@ -27,6 +27,9 @@ class Access:
     size: int | None = None
     hash_error: str | None = None  # why the file could not be hashed (then hash is "")
     version: str | None = None  # a URL's version identity (ETag, Last-Modified, size, …)
+    # A folder read or written as a whole (uri ends with "/", hash is its tree hash): its files
+    # as (relative name, hash, size), sent with the first record of that folder version only.
+    members: tuple[tuple[str, str, int], ...] | None = None
 
 
 @dataclass
@@ -264,6 +267,19 @@ def _put_linked(
     n = len(_ARTIFACT)
     conn.executemany(_INSERT_ARTIFACT, [(*row[:n], stamp) for row in rows])
     conn.executemany(link_sql, [(owner_id, row[_ID], *row[n:]) for row in rows])
+    conn.executemany(_INSERT_MEMBER, _member_rows(accesses))
+
+
+_INSERT_MEMBER = (
+    "INSERT OR IGNORE INTO artifact_members (artifact_id, name, hash, size) VALUES (?, ?, ?, ?)"
+)
+
+
+def _member_rows(accesses: Iterable[Access]) -> list[list[Any]]:
+    """A folder's files, keyed by the folder artifact (the same rows for the same version)."""
+    return [
+        [artifact_id(a.uri, a.hash), *member] for a in accesses if a.members for member in a.members
+    ]
 
 
 # One cell's whole record goes in as ONE statement: a TEMP trigger (per connection, no schema
@@ -293,6 +309,8 @@ CREATE TEMP TRIGGER IF NOT EXISTS jl_cell_record BEFORE INSERT ON jl_cell BEGIN
   INSERT OR IGNORE INTO accesses (execution_id, artifact_id, {_LINK_COLUMNS})
     SELECT json_extract(NEW.rec, '$.id'), {_unpacked(_ID, 1)}, {_unpacked(len(_ARTIFACT), len(_LINK))}
     FROM json_each(NEW.rec, '$.acc');
+  INSERT OR IGNORE INTO artifact_members (artifact_id, name, hash, size)
+    SELECT {_unpacked(0, 4)} FROM json_each(NEW.rec, '$.mem');
   SELECT RAISE(IGNORE);
 END;
 """
@@ -301,26 +319,28 @@ _INSERT_CELL = "INSERT INTO jl_cell (rec) VALUES (?)"
 
 def _cell_payload(rec: ExecutionRecord, root: str) -> str:
     stamp = now()
-    return json.dumps(
-        {
-            "id": rec.id,
-            "run": rec.run_id,
-            "seq": rec.seq,
-            "cell": rec.cell_id,
-            "n": rec.execution_count,
-            "sh": text_hash(rec.source)[:32],
-            "src": rec.source,
-            "start": rec.started,
-            "ms": rec.duration_ms,
-            "en": rec.error_name,
-            "ev": redact(rec.error_value) if rec.error_value else rec.error_value,
-            "now": stamp,
-            "acc": [_values(a, root) for a in rec.accesses],
-            # the names as JSON text (a column of their own), edges as [upstream, names-JSON]
-            "df": canonical_json(rec.dataflow) if rec.dataflow is not None else None,
-            "dep": [[up, canonical_json(names)] for up, names in rec.depends],
-        }
-    )
+    payload = {
+        "id": rec.id,
+        "run": rec.run_id,
+        "seq": rec.seq,
+        "cell": rec.cell_id,
+        "n": rec.execution_count,
+        "sh": text_hash(rec.source)[:32],
+        "src": rec.source,
+        "start": rec.started,
+        "ms": rec.duration_ms,
+        "en": rec.error_name,
+        "ev": redact(rec.error_value) if rec.error_value else rec.error_value,
+        "now": stamp,
+        "acc": [_values(a, root) for a in rec.accesses],
+        # the names as JSON text (a column of their own), edges as [upstream, names-JSON]
+        "df": canonical_json(rec.dataflow) if rec.dataflow is not None else None,
+        "dep": [[up, canonical_json(names)] for up, names in rec.depends],
+    }
+    members = _member_rows(rec.accesses)
+    if members:
+        payload["mem"] = members
+    return json.dumps(payload)
 
 
 def record_executions(store: Store, records: Iterable[ExecutionRecord]) -> None:
