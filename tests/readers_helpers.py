@@ -23,6 +23,16 @@ def need(module: str) -> None:
         pytest.skip(f"{module} cannot be imported on this Python ({type(exc).__name__}: {exc})")
 
 
+@pytest.fixture
+def maybe_kernel(request: pytest.FixtureRequest, project: Path) -> Kernel | None:
+    """A kernel for the ``interactive`` mode of a test parametrized by ``mode``."""
+    if request.node.callspec.params.get("mode") != "interactive":
+        return None
+    k = Kernel(str(project))
+    request.addfinalizer(k.shutdown)
+    return k
+
+
 def run_cells(mode: str, cells: list[str], project: Path, kernel: Kernel | None) -> dict[str, Any]:
     """Runs ``cells`` in a tracked kernel (``interactive``) or as a notebook under
     ``jupyter lineage run`` (``pipeline``); returns ``show --json`` of that run."""

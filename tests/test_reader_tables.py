@@ -8,18 +8,11 @@ from pathlib import Path
 import pytest
 
 from .kernel import Kernel
-from .readers_helpers import files, need, run_cells
+from .readers_helpers import files, maybe_kernel, need, run_cells
+
+__all__ = ["maybe_kernel"]  # the fixture
 
 MODES = ["interactive", "pipeline"]
-
-
-@pytest.fixture
-def maybe_kernel(request: pytest.FixtureRequest, project: Path) -> Kernel | None:
-    if request.node.callspec.params.get("mode") != "interactive":
-        return None
-    k = Kernel(str(project))
-    request.addfinalizer(k.shutdown)
-    return k
 
 
 @pytest.mark.parametrize("mode", MODES)

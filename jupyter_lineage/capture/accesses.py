@@ -27,6 +27,7 @@ from . import hook
 from .folders import Folders
 from .kinds import kind_of
 from .noise import NoiseFilter
+from .readers.install import context_kind
 
 Key = tuple[int, int, int]  # (size, mtime_ns, inode)
 _PLAIN_ABSOLUTE = re.compile(r"/(?!.*(?://|/\.\.?(?:/|$))).*[^/]\Z", re.S).match  # normal already
@@ -245,6 +246,8 @@ class Accesses:
         write = role == "write"
         if self.filter.is_noise(name, write):
             return
+        if api_kind is None:
+            api_kind = context_kind()  # opened by a wrapped call (a fetch_* reading its cache)
         if write:
             if name not in self._writes or api_kind:
                 self._writes[name] = api_kind

@@ -59,6 +59,19 @@ _ANYWHERE = (
 )
 
 
+# Where libraries keep their caches (matplotlib's config; Hugging Face's downloads and the Arrow
+# files `datasets` answers from: the files it was given are recorded instead; torch hub's).
+_CACHE_VARS = (
+    "MPLCONFIGDIR",
+    "HF_HOME",
+    "HF_DATASETS_CACHE",
+    "HF_HUB_CACHE",
+    "TRANSFORMERS_CACHE",
+    "TORCH_HOME",
+    "XDG_CACHE_HOME",
+)
+
+
 def _jupyter_dirs() -> list[str]:
     try:
         from jupyter_core import paths
@@ -94,9 +107,10 @@ class NoiseFilter:
             + (f"{tmp}/ipykernel_", f"{tmp}/matplotlib-", f"{tmp}/tmp_kernel")
         )
         self.ignored_files = frozenset(extra_ignored or [])
-        mpl = os.environ.get("MPLCONFIGDIR")
-        if mpl:
-            self.ignored_prefixes += (os.path.abspath(mpl).rstrip("/") + "/",)
+        for var in _CACHE_VARS:  # libraries' own caches, wherever the user moved them
+            folder = os.environ.get(var)
+            if folder:
+                self.ignored_prefixes += (os.path.abspath(folder).rstrip("/") + "/",)
         self.globs: list[str] = []
         self._memo: dict[tuple[str, bool], bool] = {}
 

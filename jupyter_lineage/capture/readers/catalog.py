@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
 
-from . import duckdb, hdf, models, polars, tabular
+from . import duckdb, fetchers, hdf, models, polars, tabular
 from .spec import Spec
 
 GROUP = "jupyter_lineage.readers"
@@ -20,6 +20,7 @@ BUILTIN: tuple[Spec, ...] = (
     *duckdb.SPECS,
     *hdf.SPECS,
     *models.SPECS,
+    *fetchers.SPECS,
 )
 
 

@@ -26,7 +26,13 @@ from .spec import Spec, Target, default_targets, members
 Warn = Callable[[str, str], None]
 _SLACK_NS = 50_000_000  # filesystems stamp mtimes with a coarse clock: a write's files may
 # carry a time a little before the call began
-_local = threading.local()  # .inside: a wrapped call is running on this thread
+_local = threading.local()  # .inside: a wrapped call is running on this thread; .kind: the
+# kind of what it opens through Python (Spec.inner_kind)
+
+
+def context_kind() -> str | None:
+    """The kind the running wrapped call gives files it opens itself (the audit hook asks)."""
+    return getattr(_local, "kind", None)
 
 
 class Sink(Protocol):
@@ -113,10 +119,12 @@ def wrap(spec: Spec, original: Callable[..., Any], notes: Notes) -> Callable[...
             return original(*args, **kwargs)
         later, since_ns = notes.before(spec, args, kwargs)
         _local.inside = True
+        _local.kind = spec.inner_kind
         try:
             result = original(*args, **kwargs)
         finally:
             _local.inside = False
+            _local.kind = None
         if later:
             notes.after(spec, later, since_ns, (args, kwargs, result))
         return result
@@ -130,6 +138,14 @@ _FILE_LOADERS = (
     importlib.machinery.SourcelessFileLoader,
     importlib.machinery.ExtensionFileLoader,
 )
+
+
+def _executed() -> set[str]:
+    """Watched modules whose code has just run on this thread (their callback is running)."""
+    done: set[str] | None = getattr(_local, "executed", None)
+    if done is None:
+        done = _local.executed = set()
+    return done
 
 
 class _PostImportHook(importlib.abc.MetaPathFinder):
@@ -159,10 +175,14 @@ class _PostImportHook(importlib.abc.MetaPathFinder):
 
         def exec_module(module: Any) -> None:
             execute(module)
+            done = _executed()
+            done.add(fullname)  # complete, though importlib still calls it initializing
             try:
                 callback()
             except Exception:
                 pass
+            finally:
+                done.discard(fullname)
 
         loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
@@ -186,20 +206,31 @@ class Installer:
         if not self.waiting:
             return
         for name in [n for n in self.waiting if n in sys.modules]:
+            spec = getattr(sys.modules[name], "__spec__", None)
+            if getattr(spec, "_initializing", False) and name not in _executed():
+                continue  # still importing (it imports another watched module): wait for it
             self.waiting.discard(name)
             for spec in self.by_module[name]:
                 try:
                     self._install(spec, sys.modules[name])
                 except Exception as exc:
-                    self.notes.failed(spec, exc)
+                    if not spec.optional:
+                        self.notes.failed(spec, exc)
 
     def _install(self, spec: Spec, module: Any) -> None:
         *owners, attr = spec.target.split(".")
         owner: Any = module
         for part in owners:
             owner = getattr(owner, part)
-        if isinstance(inspect.getattr_static(owner, attr), staticmethod | classmethod):
-            raise TypeError(f"{spec.target} is not a plain function or method")
+        static = inspect.getattr_static(owner, attr)
+        if isinstance(static, staticmethod):
+            raise TypeError(f"{spec.target} is a staticmethod; wrap a function or method")
+        if isinstance(static, classmethod):  # from_pretrained: args[0] is the class
+            if hasattr(static.__func__, "__jupyter_lineage_original__"):
+                return
+            setattr(owner, attr, classmethod(wrap(spec, static.__func__, self.notes)))
+            self.installed.append((owner, attr, static))
+            return
         original = getattr(owner, attr)
         if hasattr(original, "__jupyter_lineage_original__"):
             return

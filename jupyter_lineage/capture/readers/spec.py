@@ -35,6 +35,8 @@ class Spec:
     folder or glob stands for every file in it (partitioned data). ``targets``: a function for
     calls the fields cannot describe. ``kind_of``: the kind by what was read or written (a torch
     tensor is data, a module a model); reads of such a spec are noted after the call.
+    ``inner_kind``: the kind of whatever the call opens through Python (seen by the audit
+    hook), e.g. the cache files a ``fetch_*`` reads are datasets whatever their extension.
     """
 
     library: str
@@ -47,6 +49,8 @@ class Spec:
     expand: bool = False
     targets: Targets | None = None
     kind_of: KindOf | None = None
+    inner_kind: str | None = None
+    optional: bool = False  # may be absent (a class that needs another library): no warning
 
     @property
     def name(self) -> str:
