@@ -147,6 +147,12 @@ def delete_runs(store: Store, run_ids: list[str]) -> dict[str, int]:
         for table, where in _DANGLING.items():
             count(table, conn.execute(f"DELETE FROM {table} WHERE {where}").rowcount)
         count("artifacts", conn.execute(f"DELETE FROM artifacts WHERE {_UNUSED_ARTIFACT}").rowcount)
+        count(  # the files of folders no longer recorded
+            "artifact_members",
+            conn.execute(
+                "DELETE FROM artifact_members WHERE artifact_id NOT IN (SELECT id FROM artifacts)"
+            ).rowcount,
+        )
         _delete_unused(conn, envs, gits, blobs, count)
     return {k: v for k, v in removed.items() if v}
 
