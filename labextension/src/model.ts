@@ -8,6 +8,7 @@ import { Signal } from '@lumino/signaling';
 
 import { asApiError, idle, requestAPI, type ILoad, type Query } from './api';
 import { CatalogueModel } from './catalogue';
+import { PipelineModel } from './pipeline';
 import { GraphModel } from './graphModel';
 import { defaultPair, runsSignature } from './shape';
 import { parseWhere } from './table';
@@ -42,6 +43,8 @@ export class LineageModel {
   readonly graph: GraphModel;
   /** The Models tab (catalogue.ts). */
   readonly catalogue: CatalogueModel;
+  /** The Pipeline tab (pipeline.ts). */
+  readonly pipeline: PipelineModel;
   storePath = '';
   refreshSeconds = 3;
   /** Set by the plugin: bring a widget (the notebook, the sidebar) to the front. */
@@ -63,6 +66,7 @@ export class LineageModel {
   constructor() {
     this.graph = new GraphModel(this);
     this.catalogue = new CatalogueModel(this);
+    this.pipeline = new PipelineModel(this);
   }
 
   get notebookPath(): string | null {
@@ -95,6 +99,7 @@ export class LineageModel {
     this._details.clear();
     this.graph.reset();
     this.catalogue.reset();
+    this.pipeline.reset();
     this.emit();
     void this.refresh(true);
   }
@@ -117,6 +122,7 @@ export class LineageModel {
       this._details.clear();
       this.graph.reset();
       this.catalogue.reset();
+      this.pipeline.reset();
       void this.refresh(true);
     }
   }
@@ -259,6 +265,10 @@ export class LineageModel {
     if (this._panelVisible && this.tab === 'models') {
       // the store's models, whether or not this notebook has runs of its own
       void this.catalogue.load(force);
+    }
+    if (this._panelVisible && this.tab === 'pipeline') {
+      // the pipeline across the store's notebooks, this one among them or not
+      void this.pipeline.load(force);
     }
     if (force || !this.runs.data) {
       this.runs = { ...this.runs, loading: true };

@@ -16,7 +16,7 @@ export enum CommandIDs {
   openGraph = 'lineage:open-graph'
 }
 
-export type Tab = 'runs' | 'graph' | 'diff' | 'models';
+export type Tab = 'runs' | 'graph' | 'diff' | 'models' | 'pipeline';
 
 export type JSONValue =
   | string
@@ -212,4 +212,37 @@ export interface IModelDetail extends IModelVersion {
   kind: string;
   read_by: string[];
   versions: { hash: string; written: string; run: string; tags: string[] }[];
+}
+
+/** Why a pipeline stage is stale (`jupyter lineage dag`): what, and a line saying it. */
+export interface IStageReason {
+  what: string;
+  text: string;
+}
+
+/** `GET pipeline`: one stage (a notebook or script and the run that stands for it). */
+export interface IStage {
+  path: string;
+  name: string;
+  kind: string;
+  run: string;
+  run_kind: string;
+  cached_from: string | null;
+  started: string;
+  parameters: Record<string, JSONValue>;
+  deps: { path: string; name: string; hash: string; stage: string | null }[];
+  outs: { path: string; name: string; hash: string; stages: string[] }[];
+  upstream: string[];
+  downstream: string[];
+  stale: boolean;
+  reasons: IStageReason[];
+}
+
+/** `GET pipeline`: the pipeline inferred across notebooks (`jupyter lineage dag --json`). */
+export interface IPipeline {
+  root: string;
+  stages: IStage[];
+  edges: { source: string; target: string; files: string[] }[];
+  stale: string[];
+  ignored: { path: string; reason: string }[];
 }

@@ -3,4 +3,5 @@ import './runs.css';
 import './graph.css';
 import './diff.css';
 import './models.css';
+import './pipeline.css';
 import './narrow.css';

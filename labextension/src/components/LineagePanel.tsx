@@ -7,13 +7,15 @@ import { DiffView } from './DiffView';
 import { GraphView } from './GraphView';
 import { Message, START_HINT } from './Message';
 import { ModelsView } from './ModelsView';
+import { PipelineView } from './PipelineView';
 import { RunsView } from './RunsView';
 
 const TABS: [Tab, string][] = [
   ['runs', 'Runs'],
   ['graph', 'Graph'],
   ['diff', 'Diff'],
-  ['models', 'Models']
+  ['models', 'Models'],
+  ['pipeline', 'Pipeline']
 ];
 
 function Body(props: { model: LineageModel }): JSX.Element {
@@ -29,6 +31,9 @@ function Body(props: { model: LineageModel }): JSX.Element {
   }
   if (model.tab === 'models') {
     return <ModelsView model={model} />;
+  }
+  if (model.tab === 'pipeline') {
+    return <PipelineView model={model} />;
   }
   if (error) {
     if (error.code === 'store_missing') {
