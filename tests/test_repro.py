@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -227,3 +229,69 @@ def test_repro_on_a_dask_cluster(two_stages: tuple[Path, Path]) -> None:
     runs = {r["id"]: r for r in json.loads(lineage("runs", "--json", db=db).stdout)}
     assert runs[after["a.ipynb"]]["ended"] <= runs[after["b.ipynb"]]["started"]
     assert (folder / "b.txt").read_text() == "same"
+
+
+def test_a_tracked_script_is_a_stage_and_reruns(tmp_path: Path) -> None:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    db = folder / ".lineage" / "lineage.db"
+    script = folder / "make_data.py"
+    body = "import jupyter_lineage\n\njupyter_lineage.start()\nopen('data.txt', 'w').write('{}')\n"
+    script.write_text(body.format("one"))
+    subprocess.run([sys.executable, str(script)], cwd=folder, check=True, env=_env(db))
+    _notebook(
+        folder / "use.ipynb", "text = open('data.txt').read()\nopen('used.txt', 'w').write(text)"
+    )
+    run_stages(folder, db, "use.ipynb")
+    data = json.loads(lineage("dag", "--json", db=db, cwd=folder).stdout)
+    assert [(Path(s["path"]).name, s["kind"]) for s in data["stages"]] == [
+        ("make_data.py", "script"),
+        ("use.ipynb", "notebook"),
+    ]
+    script.write_text(body.format("two"))
+    plan = repro(db, folder, "--dry-run")
+    assert plan["stages"][0]["reasons"][0]["what"] == "code"
+    report = repro(db, folder, "--jobs", "1")
+    assert statuses(report) == {"make_data.py": "succeeded", "use.ipynb": "succeeded"}
+    assert (folder / "used.txt").read_text() == "two"
+    assert repro(db, folder)["up_to_date"]
+
+
+def _env(db: Path) -> dict[str, str]:
+    import os
+
+    return {**os.environ, "JUPYTER_LINEAGE_DB": str(db)}
+
+
+def test_sweep_cache_reuses_points_whose_outputs_are_intact(tmp_path: Path) -> None:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    db = folder / ".lineage" / "lineage.db"
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("rate = 1")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            "open(f'out-{rate}.txt', 'w').write(str(rate * 2))\n"
+            "import scrapbook as sb\nsb.glue('double', rate * 2)"
+        ),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, str(folder / "grid.ipynb"))
+    args = ("sweep", "grid.ipynb", "-p", "rate", "1", "2", "--workers", "1", "--json")
+    first = json.loads(lineage(*args, db=db, cwd=folder).stdout)
+    assert [p["status"] for p in first["points"]] == ["succeeded", "succeeded"]
+    (folder / "out-2.txt").unlink()  # point 2's output is gone: it must run again
+    again = json.loads(lineage(*args, "--cache", db=db, cwd=folder).stdout)
+    one, two = again["points"]
+    assert one["cached_from"] == first["points"][0]["run_id"] and one["metrics"] == {"double": 2}
+    assert "cached_from" not in two and two["status"] == "succeeded"
+    assert (folder / "out-2.txt").read_text() == "4"
+    children = json.loads(lineage("show", again["sweep"], "--json", db=db).stdout)["children"]
+    kinds = {r["id"]: r["kind"] for r in json.loads(lineage("runs", "--json", db=db).stdout)}
+    assert sorted(kinds[c] for c in children) == ["cached", "papermill"]
