@@ -72,7 +72,10 @@ def tracked(kernel: Kernel, project: Path) -> Kernel:
 def test_shell_subprocess_and_run_children(tracked: Kernel, project: Path) -> None:
     k = tracked
     k.check("!{sys.executable} prep.py", cell_id="bang")
-    k.check("subprocess.run([sys.executable, 'train.py'], check=True)", cell_id="subprocess")
+    k.check(
+        "subprocess.run([sys.executable, 'train.py', os.environ['API_TOKEN']], check=True)",
+        cell_id="subprocess",
+    )
     k.check("%run report.py", cell_id="magic-run")
     show = lineage_json("show", "@last")
 
@@ -82,7 +85,16 @@ def test_shell_subprocess_and_run_children(tracked: Kernel, project: Path) -> No
     (clean,) = bang["writes"]
     assert clean["hash"] == lineage_json("show", "@last")["executions"][1]["writes"][0]["hash"]
 
+    # The child itself: its command line, and which of the cell's files were its own.
+    (child,) = bang["children"]
+    assert child["argv"].endswith("prep.py") and child["pid"] > 0
+    assert {os.path.basename(p) for p in child["reads"]} >= {"prep.py", "data.csv"}
+    assert [os.path.basename(p) for p in child["writes"]] == ["clean.csv"]
+    assert child["started"] <= child["ended"]
+
     sub = _cell(show, "subprocess")
+    (trainer,) = sub["children"]
+    assert trainer["argv"] == "train.py [redacted $API_TOKEN]"  # a secret argument
     assert {"train.py", "clean.csv"} <= _names(sub["reads"])
     assert _names(sub["writes"]) == {"model.pkl"}
     assert _cell(show, "magic-run")["writes"][0]["path"] == str(project / "report.txt")
@@ -123,7 +135,12 @@ def test_multiprocessing_and_joblib_workers(tracked: Kernel, project: Path) -> N
     )
     show = lineage_json("show", "@last")
     assert _names(_cell(show, "fork-pool")["reads"]) >= {"part0.bin", "part1.bin"}
+    forked = _cell(show, "fork-pool")["children"]
+    assert forked and all("ForkPoolWorker" in c["argv"] for c in forked)
     assert _names(_cell(show, "spawn-pool")["reads"]) >= {"part2.bin", "part3.bin"}
+    workers = _cell(show, "spawn-pool")["children"]
+    assert 1 <= len(workers) <= 2 and all(w["pid"] > 0 for w in workers)
+    assert {os.path.basename(p) for w in workers for p in w["reads"]} >= {"part2.bin", "part3.bin"}
     assert _names(_cell(show, "joblib")["reads"]) >= set(parts)
     assert "data.csv" in _names(_cell(show, "fork-process")["reads"])
     # Reads carry the content hash of what the worker read.

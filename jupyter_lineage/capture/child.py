@@ -22,14 +22,17 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import shlex
 import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
+from ..ids import uuid7
+from ..redaction import redact
 from ..store import journal as journal_mod
-from ..store.db import Store
+from ..store.db import Store, now
+from ..urls import scrub_text
 from . import hook, registry
 from .accesses import Accesses, HashCache
 from .failures import Warner
@@ -69,6 +72,7 @@ class ChildCapture:
         self.db_path = db_path
         self.warn = Warner()
         self.wrappers: list[Any] = []
+        self.forked = accesses is not None  # else a new interpreter (exec'd)
         if accesses is None:  # a new interpreter: the kernel's parts, made afresh
             from .readers.catalog import BUILTIN, all_specs
             from .readers.install import Installer
@@ -82,8 +86,10 @@ class ChildCapture:
             ]
         self.accesses = accesses
         self.pid = os.getpid()
+        self.started = now()
         self.done = False
-        self._lock = threading.Lock()
+        self._finishing = False
+        self._pending_signal: int | None = None
 
     def begin(self) -> None:
         self.accesses.begin()
@@ -115,18 +121,20 @@ class ChildCapture:
                 return  # the program handles it: its own way of ending runs atexit
 
             def terminated(signum: int, _frame: Any) -> None:
+                if self._finishing:  # the record is being made (at exit): end once it is
+                    self._pending_signal = signum
+                    return
                 self.finish()
-                signal.signal(signum, signal.SIG_DFL)
-                os.kill(os.getpid(), signum)
+                _end_by(signum)
 
             signal.signal(signal.SIGTERM, terminated)
 
     def finish(self) -> None:
         """Journal what the process read and wrote, then put it into the store."""
-        with self._lock:
-            if self.done or os.getpid() != self.pid:
-                return
-            self.done = True
+        if self.done or os.getpid() != self.pid:
+            return
+        self.done = True
+        self._finishing = True
         try:
             self._note_script()
             self.accesses.active = False
@@ -136,11 +144,15 @@ class ChildCapture:
                 self._record(items)
         except Exception as exc:  # never the child's own exit failing because of us
             self.warn("child", f"this process's file accesses could not be recorded ({exc!r}).")
+        finally:
+            self._finishing = False
+            if self._pending_signal is not None:
+                _end_by(self._pending_signal)
 
     def _note_script(self) -> None:
         """The child's own script (``python prep.py``) is one of its inputs: code is noise to
         the audit hook, but here it is what the cell ran."""
-        script = sys.argv[0] if sys.argv else ""
+        script = sys.argv[0] if sys.argv and not self.forked else ""  # a fork: the parent's
         if not script.endswith(".py") or not os.path.isfile(script):
             return
         path = os.path.abspath(script)
@@ -148,20 +160,47 @@ class ChildCapture:
             with hook.ours():
                 self.accesses.declare(path, "read")
 
+    def _command(self) -> str:
+        """The command line; a fork has its parent's, so it is named by what forked it."""
+        if not self.forked:
+            return shlex.join(sys.argv)
+        name = "os.fork()"
+        if "multiprocessing" in sys.modules:
+            import multiprocessing
+
+            name = f"multiprocessing {multiprocessing.current_process().name}"
+        return f"(fork of {os.getppid()}) {name}"
+
     def _record(self, items: list[Any]) -> None:
-        args = {"execution_id": self.execution_id, "accesses": items}
+        args = {
+            "id": uuid7(),
+            "run_id": self.run_id,
+            "execution_id": self.execution_id,
+            "pid": self.pid,
+            # as the cell's code is: URLs cleaned, and environment values replaced here too
+            "argv": redact(scrub_text(self._command()))[:4000],
+            "started": self.started,
+            "ended": now(),
+            "accesses": items,
+        }
         journal = journal_mod.Journal(self.db_path, self.run_id)
         with hook.ours():
-            journal.append(journal_mod.encode("add_accesses", args))
+            journal.append(journal_mod.encode("add_child", args))
             written = False
             try:
                 if self.db_path.exists():
                     with Store(self.db_path, create=False) as store:
-                        journal_mod.apply(store, "add_accesses", args)
+                        journal_mod.apply(store, "add_child", args)
                     written = True
             except Exception:
                 pass  # left in the journal: the next process that opens the store ingests it
             journal.close(remove=written)
+
+
+def _end_by(signum: int) -> None:
+    """End the way the signal would have ended the process without us."""
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def start() -> None:

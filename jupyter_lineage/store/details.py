@@ -101,6 +101,32 @@ def git_state(store: Store, git_id: str | None, *, with_diff: bool = True) -> di
     return out
 
 
+def _children(store: Store, run_id: str, by_id: dict[str, dict[str, Any]]) -> None:
+    """Each execution's child processes, with the paths each read and wrote itself."""
+    children: dict[str, dict[str, Any]] = {}
+    for c in store.query(
+        "SELECT id, execution_id, pid, argv, started, ended FROM child_processes"
+        " WHERE run_id = ? ORDER BY started, id",
+        (run_id,),
+    ):
+        child = {k: c[k] for k in ("id", "pid", "argv", "started", "ended")}
+        child.update(reads=[], writes=[])
+        if c["execution_id"] in by_id:
+            by_id[c["execution_id"]]["children"].append(child)
+            children[c["id"]] = child
+    if not children:
+        return
+    for a in store.query(
+        "SELECT ca.process_id, ca.role, a.uri FROM child_processes c"
+        " JOIN child_accesses ca ON ca.process_id = c.id JOIN artifacts a ON a.id = ca.artifact_id"
+        " WHERE c.run_id = ? ORDER BY a.uri",
+        (run_id,),
+    ):
+        owner = children.get(a["process_id"])
+        if owner is not None:
+            owner["reads" if a["role"] == "read" else "writes"].append(a["uri"])
+
+
 def file_ref(row: dict[str, Any]) -> dict[str, Any]:
     """A file version as every run shape shows it (a URL with its version identity, if known;
     a folder recorded as one dataset with its number of files)."""
@@ -165,6 +191,7 @@ def executions(store: Store, run_id: str) -> list[dict[str, Any]]:
             # defines / updates / uses / deletes (None: recorded before dataflow was captured)
             "dataflow": json.loads(r["dataflow"]) if r["dataflow"] else None,
             "depends_on": [],
+            "children": [],  # Python processes it started (capture/child.py)
         }
         by_id[r["id"]] = item
         out.append(item)
@@ -176,6 +203,7 @@ def executions(store: Store, run_id: str) -> list[dict[str, Any]]:
         (run_id,),
     ):
         by_id[a["execution_id"]]["reads" if a["role"] == "read" else "writes"].append(file_ref(a))
+    _children(store, run_id, by_id)
     for d in store.query(
         "SELECT d.execution_id, d.upstream_id, d.names FROM dependencies d"
         " JOIN executions e ON e.id = d.execution_id WHERE e.run_id = ? ORDER BY d.upstream_id",

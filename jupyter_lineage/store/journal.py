@@ -90,7 +90,7 @@ def execution_from(args: dict[str, Any]) -> writes.ExecutionRecord:
 
 def encode(name: str, args: dict[str, Any]) -> bytes:
     """One line; ASCII (json escapes everything else), so it never holds a raw newline."""
-    if name == "add_accesses":
+    if name in ("add_accesses", "add_child"):
         args = {**args, "accesses": [_access_row(a) for a in args["accesses"]]}
     return _ENCODER.encode({"op": name, "args": args}).encode("ascii") + b"\n"
 
@@ -247,6 +247,11 @@ def _add_accesses(store: Store, execution_id: str, accesses: list[Any]) -> None:
     writes.add_accesses(store, execution_id, items)
 
 
+def _add_child(store: Store, accesses: list[Any], **args: Any) -> None:
+    items = [a if isinstance(a, writes.Access) else _access(a) for a in accesses]
+    writes.add_child(store, accesses=items, **args)
+
+
 # Every operation, applied so that applying it twice leaves the store as applying it once.
 _APPLY: dict[str, Callable[..., object]] = {
     "begin_run": _begin_run,
@@ -255,6 +260,7 @@ _APPLY: dict[str, Callable[..., object]] = {
     "set_run_environment": writes.set_run_environment,
     "set_run_git": writes.set_run_git,
     "add_accesses": _add_accesses,
+    "add_child": _add_child,
     "end_run": _end_run,
 }
 

@@ -28,6 +28,8 @@ TABLES = (
     "artifacts",
     "artifact_members",
     "accesses",
+    "child_processes",
+    "child_accesses",
     "run_files",
     "params",
     "metrics",

@@ -270,6 +270,32 @@ def _v10_folder_members(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v11_child_processes(conn: sqlite3.Connection) -> None:
+    # A Python child of a tracked cell (capture/child.py): its files are the cell's accesses;
+    # this says which process it was (command line, pid, when) and which of them were its own.
+    run_script(
+        conn,
+        """
+        CREATE TABLE child_processes (
+            id TEXT PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            execution_id TEXT NOT NULL,
+            pid INTEGER,
+            argv TEXT,
+            started TEXT,
+            ended TEXT
+        );
+        CREATE INDEX child_processes_execution ON child_processes(execution_id);
+        CREATE TABLE child_accesses (
+            process_id TEXT NOT NULL,
+            artifact_id TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('read', 'write')),
+            PRIMARY KEY (process_id, artifact_id, role)
+        ) WITHOUT ROWID
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial", _v1_initial),
     ("pipelines: notebook snapshots, run-level files, cell outputs", _v2_pipelines),
@@ -281,6 +307,10 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("runs.cached_from: the run a cached run reuses", _v8_cached_runs),
     ("artifacts.rel, runs.notebook_rel: paths relative to the project root", _v9_relative_paths),
     ("artifact_members: the files of a folder recorded as one dataset", _v10_folder_members),
+    (
+        "child_processes: Python children of a tracked cell and their own files",
+        _v11_child_processes,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -364,6 +364,34 @@ def add_accesses(store: Store, execution_id: str, accesses: Iterable[Access]) ->
         _put_linked(store, conn, _INSERT_ACCESS, execution_id, accesses)
 
 
+def add_child(
+    store: Store,
+    *,
+    id: str,  # noqa: A002 (the record's field name, as journaled)
+    run_id: str,
+    execution_id: str,
+    pid: int | None,
+    argv: str,
+    started: str,
+    ended: str,
+    accesses: Iterable[Access],
+) -> None:
+    """A child process of a cell: its files become the cell's, and the process is remembered
+    with which of them were its own."""
+    items = list(accesses)
+    with store.write() as conn:
+        _put_linked(conn, _INSERT_ACCESS, execution_id, items)
+        conn.execute(
+            "INSERT OR IGNORE INTO child_processes"
+            " (id, run_id, execution_id, pid, argv, started, ended) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (id, run_id, execution_id, pid, redact(argv), started, ended),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO child_accesses (process_id, artifact_id, role) VALUES (?, ?, ?)",
+            [(id, artifact_id(a.uri, a.hash), a.role) for a in items],
+        )
+
+
 def end_run(
     store: Store,
     run_id: str,
