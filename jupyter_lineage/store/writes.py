@@ -380,7 +380,7 @@ def add_child(
     with which of them were its own."""
     items = list(accesses)
     with store.write() as conn:
-        _put_linked(conn, _INSERT_ACCESS, execution_id, items)
+        _put_linked(store, conn, _INSERT_ACCESS, execution_id, items)
         conn.execute(
             "INSERT OR IGNORE INTO child_processes"
             " (id, run_id, execution_id, pid, argv, started, ended) VALUES (?, ?, ?, ?, ?, ?, ?)",
