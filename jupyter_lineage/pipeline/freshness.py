@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import platform
 import re
+import sys
 from importlib import metadata
 from typing import Any
 
@@ -51,11 +52,19 @@ def _distributions_of_modules() -> dict[str, list[str]]:
 
 def distributions(modules: set[str]) -> set[str]:
     """The installed distributions providing these modules (sklearn -> scikit-learn), as
-    environment records name them (lower case, dashes)."""
-    table = _distributions_of_modules()
+    environment records name them (lower case, dashes). The standard library is skipped, and a
+    distribution named as the module is found directly: only other names need the scan of
+    every installed distribution's files (about a second, once per process)."""
     out: set[str] = set()
-    for module in modules:
-        for dist in table.get(module, []):
+    for module in sorted(modules - set(sys.stdlib_module_names) - set(sys.builtin_module_names)):
+        try:
+            name = metadata.distribution(module).metadata["Name"]
+        except (metadata.PackageNotFoundError, ValueError):
+            name = None
+        if name:
+            out.add(str(name).lower().replace("_", "-"))
+            continue
+        for dist in _distributions_of_modules().get(module, []):
             out.add(dist.lower().replace("_", "-"))
     return out
 
