@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from .store import Store, queries
+from .store import Store, details, queries
 
 SECTIONS = ("parameters", "code", "inputs", "outputs", "metrics", "environment", "git", "status")
 _INJECTED = "# Parameters\n"  # papermill's injected-parameters cell: reported as parameters
@@ -97,8 +97,21 @@ def _code(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _folder_change(store: Store, x: dict[str, Any], y: dict[str, Any]) -> str:
+    """Two versions of a folder recorded as one dataset, member by member."""
+    before = {m["name"]: m["hash"] for m in details.folder_members(store, x["path"], x["hash"])}
+    after = {m["name"]: m["hash"] for m in details.folder_members(store, y["path"], y["hash"])}
+    counts = (
+        (len(after.keys() - before.keys()), "added"),
+        (len(before.keys() - after.keys()), "removed"),
+        (sum(1 for n in after.keys() & before.keys() if after[n] != before[n]), "modified"),
+    )
+    parts = [f"{n} {what}" for n, what in counts if n]
+    return f"{len(after):,} files" + (": " + ", ".join(parts) if parts else "")
+
+
 def _files(
-    a: list[dict[str, Any]], b: list[dict[str, Any]], skip: set[str]
+    a: list[dict[str, Any]], b: list[dict[str, Any]], skip: set[str], store: Store | None
 ) -> list[dict[str, Any]]:
     fa = {f["path"]: f for f in a if f["path"] not in skip}
     fb = {f["path"]: f for f in b if f["path"] not in skip}
@@ -108,15 +121,16 @@ def _files(
         if x and y and x["hash"] == y["hash"]:
             continue
         status = "changed" if x and y else "added" if y else "removed"
-        out.append(
-            {
-                "path": path,
-                "status": status,
-                "kind": (x or y or {}).get("kind"),
-                "a": x["hash"] if x else None,
-                "b": y["hash"] if y else None,
-            }
-        )
+        row = {
+            "path": path,
+            "status": status,
+            "kind": (x or y or {}).get("kind"),
+            "a": x["hash"] if x else None,
+            "b": y["hash"] if y else None,
+        }
+        if store is not None and x and y and "files" in x and "files" in y:
+            row["detail"] = _folder_change(store, x, y)  # "2,003 files: 3 added, 1 modified"
+        out.append(row)
     return out
 
 
@@ -168,12 +182,14 @@ def diff_runs(
     return compare(
         queries.show_run(store, run_a, notebook=notebook),
         queries.show_run(store, run_b, notebook=notebook),
+        store,
     )
 
 
-def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def compare(a: dict[str, Any], b: dict[str, Any], store: Store | None = None) -> dict[str, Any]:
     """Two runs as ``show`` returns them, compared section by section (``reproduce`` passes
-    the original run as ``a`` and its reproduction as ``b``)."""
+    the original run as ``a`` and its reproduction as ``b``); with the ``store``, folders
+    recorded as one dataset are compared member by member."""
     own_notebooks = {f["path"] for f in (a.get("notebook_output"), b.get("notebook_output")) if f}
     status: dict[str, Any] = {}
     if a["status"] != b["status"] or a["error"] != b["error"]:
@@ -183,8 +199,8 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         "b": _summary(b),
         "parameters": _mapping(a["parameters"], b["parameters"]),
         "code": _code(a, b),
-        "inputs": _files(a["files_read"], b["files_read"], own_notebooks),
-        "outputs": _files(a["files_written"], b["files_written"], own_notebooks),
+        "inputs": _files(a["files_read"], b["files_read"], own_notebooks, store),
+        "outputs": _files(a["files_written"], b["files_written"], own_notebooks, store),
         "metrics": _metrics(a["metrics"], b["metrics"]),
         "environment": _environment(a["environment"], b["environment"]),
         "git": _git(a["git"], b["git"]),

@@ -90,6 +90,15 @@ def test_a_folder_read_in_a_pipeline(mode: str, project: Path) -> None:
     trace = lineage_json("trace", "model.joblib")
     assert f"{folder}/" in {n["path"] for n in trace["nodes"] if n["type"] == "artifact"}
 
+    (folder / "img000.png").write_bytes(b"edited")
+    for i in range(25, 28):
+        (folder / f"img{i:03}.png").write_bytes(b"new")
+    again = run_cells(mode, [READ_ALL, TRAIN], project, None)
+    diff = lineage_json("diff", show["id"], again["id"])
+    [row] = [f for f in diff["inputs"] if f["path"] == f"{folder}/"]
+    assert row["status"] == "changed" and row["detail"] == "28 files: 3 added, 1 modified"
+    assert "3 added, 1 modified" in lineage("diff", show["id"], again["id"]).stdout
+
 
 def test_a_few_files_stay_files(kernel: Kernel, project: Path) -> None:
     _images(project, 5)

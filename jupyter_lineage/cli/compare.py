@@ -45,7 +45,8 @@ def _print_diff(d: dict[str, Any]) -> None:
             console.print(f"[bold]{section}[/]")
             for f in d[section]:
                 mark = {"changed": "~", "added": "+", "removed": "-"}[f["status"]]
-                console.print(f"  {mark} {escape(short_path(f['path']))} ({f['status']})")
+                what = f"{f['status']}: {f['detail']}" if f.get("detail") else f["status"]
+                console.print(f"  {mark} {escape(short_path(f['path']))} ({escape(what)})")
     if d["metrics"]:
         console.print("[bold]metrics[/]")
         for name, v in d["metrics"].items():
