@@ -121,12 +121,16 @@ def test_multiprocessing_and_joblib_workers(tracked: Kernel, project: Path) -> N
         "assert sizes == [102, 103]",
         cell_id="spawn-pool",
     )
+    # loky's workers outlive the cell and serve the next one: each batch records for the cell
+    # that sent it, when it returns (no shutdown needed to see it).
     k.check(
         "from joblib import Parallel, delayed\n"
-        f"sizes = Parallel(n_jobs=2)(delayed(work.size)(p) for p in {parts})\n"
-        "from joblib.externals.loky import get_reusable_executor\n"
-        "get_reusable_executor().shutdown(wait=True)",
+        f"sizes = Parallel(n_jobs=2)(delayed(work.size)(p) for p in {parts[:2]})",
         cell_id="joblib",
+    )
+    k.check(
+        f"sizes = Parallel(n_jobs=2)(delayed(work.size)(p) for p in {parts[2:]})",
+        cell_id="joblib-again",
     )
     k.check(
         "p = mp.get_context('fork').Process(target=work.size, args=('data.csv',))\n"
@@ -141,7 +145,10 @@ def test_multiprocessing_and_joblib_workers(tracked: Kernel, project: Path) -> N
     workers = _cell(show, "spawn-pool")["children"]
     assert 1 <= len(workers) <= 2 and all(w["pid"] > 0 for w in workers)
     assert {os.path.basename(p) for w in workers for p in w["reads"]} >= {"part2.bin", "part3.bin"}
-    assert _names(_cell(show, "joblib")["reads"]) >= set(parts)
+    assert _names(_cell(show, "joblib")["reads"]) == set(parts[:2])
+    assert _names(_cell(show, "joblib-again")["reads"]) == set(parts[2:])
+    loky = _cell(show, "joblib")["children"] + _cell(show, "joblib-again")["children"]
+    assert loky and all("multiprocessing Loky" in c["argv"] for c in loky), loky
     assert "data.csv" in _names(_cell(show, "fork-process")["reads"])
     # Reads carry the content hash of what the worker read.
     (part0,) = [r for r in _cell(show, "fork-pool")["reads"] if r["path"].endswith("part0.bin")]

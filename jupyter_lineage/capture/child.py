@@ -90,6 +90,7 @@ class ChildCapture:
         self.done = False
         self._finishing = False
         self._pending_signal: int | None = None
+        self._ids: dict[str, str] = {}
 
     def begin(self) -> None:
         self.accesses.begin()
@@ -129,6 +130,19 @@ class ChildCapture:
 
             signal.signal(signal.SIGTERM, terminated)
 
+    def flush(self, execution_id: str | None = None) -> None:
+        """A worker between two tasks (a joblib batch done): what it did so far is recorded
+        now, for the cell that sent the task, and the next task starts a clean slate."""
+        if self.done or os.getpid() != self.pid:
+            return
+        try:
+            items = self.accesses.collect()
+            self.accesses.begin()
+            if items:
+                self._record(items, execution_id or self.execution_id)
+        except Exception as exc:
+            self.warn("child", f"this process's file accesses could not be recorded ({exc!r}).")
+
     def finish(self) -> None:
         """Journal what the process read and wrote, then put it into the store."""
         if self.done or os.getpid() != self.pid:
@@ -161,21 +175,26 @@ class ChildCapture:
                 self.accesses.declare(path, "read")
 
     def _command(self) -> str:
-        """The command line; a fork has its parent's, so it is named by what forked it."""
-        if not self.forked:
-            return shlex.join(sys.argv)
-        name = "os.fork()"
+        """The command line; a multiprocessing, joblib or forked child has its parent's, so it
+        is named by what started it."""
         if "multiprocessing" in sys.modules:
             import multiprocessing
 
-            name = f"multiprocessing {multiprocessing.current_process().name}"
-        return f"(fork of {os.getppid()}) {name}"
+            if multiprocessing.parent_process() is not None:
+                name = multiprocessing.current_process().name
+                return f"(child of {os.getppid()}) multiprocessing {name}"
+        if self.forked:
+            return f"(child of {os.getppid()}) os.fork()"
+        return shlex.join(sys.argv)
 
-    def _record(self, items: list[Any]) -> None:
+    def _record(self, items: list[Any], execution_id: str | None = None) -> None:
+        execution_id = execution_id or self.execution_id
+        # One record of this process per cell it worked for: a pooled worker serves many.
+        record_id = self._ids.setdefault(execution_id, uuid7())
         args = {
-            "id": uuid7(),
+            "id": record_id,
             "run_id": self.run_id,
-            "execution_id": self.execution_id,
+            "execution_id": execution_id,
             "pid": self.pid,
             # as the cell's code is: URLs cleaned, and environment values replaced here too
             "argv": redact(scrub_text(self._command()))[:4000],
@@ -195,6 +214,50 @@ class ChildCapture:
             except Exception:
                 pass  # left in the journal: the next process that opens the store ingests it
             journal.close(remove=written)
+
+
+# -- joblib: each batch of tasks is recorded for the cell that sent it --------------------------
+def install_joblib(module: Any, _accesses: Any, installed: list[tuple[Any, str, Any]]) -> None:
+    """In the kernel, a batch pickled for a worker carries the running cell's id; in a worker,
+    what a batch read and wrote is recorded when it returns, for that cell. A loky worker lives
+    on across cells: without this it would record only when it ends, all for its first cell."""
+    batched = module.parallel.BatchedCalls
+    reduce, call = batched.__reduce__, batched.__call__
+
+    def __reduce__(self: Any) -> Any:
+        value = reduce(self)
+        tracker = registry.current()
+        execution_id = tracker.running_execution() if tracker is not None else None
+        if execution_id is None:
+            capture = registry.child()  # a worker's own Parallel: its cell's
+            execution_id = capture.execution_id if capture is not None else None
+        if execution_id is None or not isinstance(value, tuple) or len(value) != 2:
+            return value
+        return (_rebuilt_batch, (value[0], value[1], execution_id))
+
+    def __call__(self: Any) -> Any:
+        capture = registry.child()
+        execution_id = getattr(self, "_jupyter_lineage_execution", None)
+        if capture is None or execution_id is None:
+            return call(self)
+        capture.flush()  # what came before the batch is not the batch's
+        try:
+            return call(self)
+        finally:
+            capture.flush(execution_id)
+
+    for attr, wrapper in (("__reduce__", __reduce__), ("__call__", __call__)):
+        original = getattr(batched, attr)
+        wrapper.__jupyter_lineage_original__ = original  # type: ignore[attr-defined]
+        setattr(batched, attr, wrapper)
+        installed.append((batched, attr, original))
+
+
+def _rebuilt_batch(cls: Any, args: tuple[Any, ...], execution_id: str) -> Any:
+    """Unpickled in the worker: the batch, and which cell sent it."""
+    batch = cls(*args)
+    batch._jupyter_lineage_execution = execution_id
+    return batch
 
 
 def _end_by(signum: int) -> None:

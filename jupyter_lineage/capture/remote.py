@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from . import http, remotefs
+from . import child, http, remotefs
 from .accesses import Accesses
 from .readers.install import _PostImportHook
 
@@ -21,6 +21,7 @@ INSTALLERS: dict[str, Installer] = {
     "requests": http.install_requests,
     "httpx": http.install_httpx,
     "fsspec": remotefs.install,
+    "joblib": child.install_joblib,
 }
 
 
