@@ -44,6 +44,9 @@ test: setup $(UNIT_DEPS) $(CHROMIUM)
 	$(BIN)/ruff check $(LINT_PATHS)
 	npm --prefix labextension/test test
 	$(BIN)/python -m pytest tests --ignore=tests/ui
+	# the examples, regression-tested with nbval and recorded as test runs (examples/ci does the same)
+	JUPYTER_LINEAGE_DB=$(CURDIR)/.lineage/examples-nbval.db $(BIN)/python -m pytest -p no:cacheprovider \
+		--nbval-lax --lineage examples/train.ipynb
 	# the browser tests in their own process: Playwright's event loop and pytest-jupyter's
 	# must not share one
 	$(BIN)/python -m pytest tests/ui

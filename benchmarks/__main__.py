@@ -25,6 +25,7 @@ from . import (
     pipeline,
     queries,
     startup,
+    storesize,
 )
 
 SUITES = {
@@ -36,6 +37,7 @@ SUITES = {
     "pipeline": pipeline,
     "dag": dag,
     "isolated": isolated,
+    "storesize": storesize,
     "mlflow": mlflow_compare,
     "memory": memory,
     "startup": startup,

@@ -9,7 +9,8 @@ this package imports nothing above it (tests/test_house.py checks both).
 - ``artifacts``: file versions and who wrote or read them; ``lineage``: walks of the graph
   (trace, upstream reads, the run-to-run edges the sidebar draws).
 - ``models``: the catalogue's written versions and the tags that name them; ``prune``: removing
-  runs with what only they used, the store's size, vacuum (``gc``).
+  runs with what only they used, the store's size, vacuum (``gc``); ``testruns``: the cell
+  outcomes of ``test`` runs (pytest --nbval --lineage).
 - ``stages``: runs as pipeline stages (the latest successful run of each notebook, the file
   versions it read and wrote), runs a ``--cache`` may reuse, recording a reuse.
 - ``merge``: snapshots of a store file and merging one into another.

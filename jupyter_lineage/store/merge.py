@@ -34,6 +34,7 @@ TABLES = (
     "params",
     "metrics",
     "tags",
+    "test_cells",
 )
 
 

@@ -12,7 +12,7 @@ from .db import Store
 from .sql import chunks, marks
 
 # Rows that belong to one run, deleted with it (executions' own rows first).
-_RUN_TABLES = ("params", "metrics", "run_environments", "run_files")
+_RUN_TABLES = ("params", "metrics", "run_environments", "run_files", "test_cells")
 # Orphans at any time: rows that are written in the same statement as what uses them, so one
 # nothing uses is left over (an interrupted merge, a run removed by hand), never half-written.
 _DANGLING = {

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import AmbiguousRunError, RunNotFoundError
 from ..inputs import check_path, whole_number
-from . import details
+from . import details, testruns
 from .db import Store
 from .filters import condition
 from .location import relative
@@ -261,6 +261,7 @@ def show_run(
                     "SELECT id FROM runs WHERE parent_id = ? ORDER BY started", (run_id,)
                 )
             ],
+            "tests": testruns.cells(store, run_id),
         }
     )
     if files:

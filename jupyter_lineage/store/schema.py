@@ -296,6 +296,23 @@ def _v11_child_processes(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v11_test_cells(conn: sqlite3.Connection) -> None:
+    # A run of kind `test` (pytest --nbval --lineage): each notebook cell's outcome and test id.
+    run_script(
+        conn,
+        """
+        CREATE TABLE test_cells (
+            run_id TEXT NOT NULL,
+            cell INTEGER NOT NULL,
+            nodeid TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            message TEXT,
+            PRIMARY KEY (run_id, cell)
+        ) WITHOUT ROWID
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial", _v1_initial),
     ("pipelines: notebook snapshots, run-level files, cell outputs", _v2_pipelines),
@@ -311,6 +328,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
         "child_processes: Python children of a tracked cell and their own files",
         _v11_child_processes,
     ),
+    ("test_cells: each cell's outcome in a pytest --nbval --lineage run", _v11_test_cells),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
