@@ -40,8 +40,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--lineage-db",
         default=None,
         metavar="PATH",
-        help="The lineage database (default: $JUPYTER_LINEAGE_DB, else .lineage/lineage.db at "
-        "the notebook's git root).",
+        help="The lineage database (default: $JUPYTER_LINEAGE_DB, else the nearest "
+        ".lineage/lineage.db from the notebook's folder up, else a new one at its git root).",
     )
 
 
@@ -68,13 +68,13 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     saved: dict[str, str | None] = {}
     if starting:
         from .pipeline import record
-        from .store import default_db_path
+        from .store.location import for_notebook
 
         path = os.path.abspath(str(notebook.path))
         plan = record.RunPlan(
             notebook=path,
             parameters={},
-            db=default_db_path(path, item.config.getoption("lineage_db")),
+            db=for_notebook(path, item.config.getoption("lineage_db")),
             kind="test",
         )
         with open(path, encoding="utf-8") as f:
