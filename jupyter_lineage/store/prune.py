@@ -146,7 +146,20 @@ def delete_runs(store: Store, run_ids: list[str]) -> dict[str, int]:
             count("runs", conn.execute(f"DELETE FROM runs WHERE id IN ({q})", chunk).rowcount)
         for table, where in _DANGLING.items():
             count(table, conn.execute(f"DELETE FROM {table} WHERE {where}").rowcount)
-        count("artifacts", conn.execute(f"DELETE FROM artifacts WHERE {_UNUSED_ARTIFACT}").rowcount)
+        unused = [r[0] for r in conn.execute(f"SELECT id FROM artifacts WHERE {_UNUSED_ARTIFACT}")]
+        for chunk in chunks(unused):
+            if chunk:
+                q = marks(chunk)
+                count(
+                    "artifact_members",
+                    conn.execute(
+                        f"DELETE FROM artifact_members WHERE artifact_id IN ({q})", chunk
+                    ).rowcount,
+                )
+                count(
+                    "artifacts",
+                    conn.execute(f"DELETE FROM artifacts WHERE id IN ({q})", chunk).rowcount,
+                )
         count(  # the files of folders no longer recorded
             "artifact_members",
             conn.execute(
