@@ -21,6 +21,7 @@ _DANGLING = {
 _UNUSED_ARTIFACT = (
     "id NOT IN (SELECT artifact_id FROM accesses) AND id NOT IN (SELECT artifact_id FROM run_files)"
     " AND id NOT IN (SELECT artifact_id FROM tags)"
+    " AND id NOT IN (SELECT artifact_id FROM child_accesses)"
 )
 
 
@@ -120,6 +121,17 @@ def delete_runs(store: Store, run_ids: list[str]) -> dict[str, int]:
                 )
             )
             execs = f"SELECT id FROM executions WHERE run_id IN ({q})"
+            procs = f"SELECT id FROM child_processes WHERE run_id IN ({q})"
+            count(
+                "child_accesses",
+                conn.execute(
+                    f"DELETE FROM child_accesses WHERE process_id IN ({procs})", chunk
+                ).rowcount,
+            )
+            count(
+                "child_processes",
+                conn.execute(f"DELETE FROM child_processes WHERE run_id IN ({q})", chunk).rowcount,
+            )
             count(
                 "accesses",
                 conn.execute(

@@ -296,7 +296,7 @@ def _v11_child_processes(conn: sqlite3.Connection) -> None:
     )
 
 
-def _v11_test_cells(conn: sqlite3.Connection) -> None:
+def _v12_test_cells(conn: sqlite3.Connection) -> None:
     # A run of kind `test` (pytest --nbval --lineage): each notebook cell's outcome and test id.
     run_script(
         conn,
@@ -328,7 +328,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
         "child_processes: Python children of a tracked cell and their own files",
         _v11_child_processes,
     ),
-    ("test_cells: each cell's outcome in a pytest --nbval --lineage run", _v11_test_cells),
+    ("test_cells: each cell's outcome in a pytest --nbval --lineage run", _v12_test_cells),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
