@@ -165,6 +165,7 @@ def _expand(
             "source": r["source"] or "",
             "error": r["error_name"],
             "executions": runs_of_cell,
+            "stale": False,
         }
     kept = {e for e in edges if run_id not in (e[0], e[1])}
     for r in lineage.cell_accesses(store, run_id):

@@ -10,6 +10,7 @@ from typing import Any
 
 from .db import Store
 from .location import relative
+from .sql import chunks, marks
 
 _COLUMNS = "id, jl_here(uri, rel) AS uri, hash, size, kind, first_seen, version"
 
@@ -46,6 +47,23 @@ def latest_write(store: Store, artifact_id: str) -> dict[str, Any] | None:
         (artifact_id,),
     ).fetchone()
     return {"id": row[0], "run_id": row[1], "seq": row[2]} if row else None
+
+
+def latest_writes(store: Store, artifact_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """:func:`latest_write` of many versions at once (one query per 500): by artifact id."""
+    out: dict[str, dict[str, Any]] = {}
+    newest: dict[str, str] = {}
+    for chunk in chunks(artifact_ids):
+        for art, exec_id, run_id, seq, started in store.conn.execute(
+            "SELECT ac.artifact_id, e.id, e.run_id, e.seq, e.started FROM accesses ac"
+            " JOIN executions e ON e.id = ac.execution_id"
+            f" WHERE ac.role = 'write' AND ac.artifact_id IN ({marks(chunk)})",
+            chunk,
+        ):
+            if art not in newest or started > newest[art]:
+                newest[art] = started
+                out[art] = {"id": exec_id, "run_id": run_id, "seq": seq}
+    return out
 
 
 def latest_writer(store: Store, uri: str) -> dict[str, Any] | None:

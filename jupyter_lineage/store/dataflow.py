@@ -7,6 +7,7 @@ it depends on every earlier execution of its run.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -15,13 +16,24 @@ from .sql import chunks, marks
 
 
 def _names(text: str | None) -> list[str]:
+    return list(_parsed_names(text or ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_names(text: str) -> tuple[str, ...]:
+    """Edges repeat the same few name lists: each is decoded once."""
     if not text:
-        return []
+        return ()
     try:
         value = json.loads(text)
     except ValueError:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else []
+        return ()
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_flow(text: str) -> dict[str, Any]:
+    return dict(json.loads(text))
 
 
 # The closure over dependency edges is one recursive query. An execution recorded without
@@ -112,7 +124,7 @@ def flows(store: Store, exec_ids: list[str]) -> dict[str, dict[str, Any]]:
         for exec_id, text in store.conn.execute(
             f"SELECT id, dataflow FROM executions WHERE id IN ({marks(chunk)})", chunk
         ):
-            names = json.loads(text) if text else None
+            names = dict(_parsed_flow(text)) if text else None
             out[exec_id] = {"names": names, "depends_on": []}
         for exec_id, up, names in store.conn.execute(
             "SELECT execution_id, upstream_id, names FROM dependencies"

@@ -86,13 +86,14 @@ def trace_dataflow(
     while frontier and (depth is None or level < depth):
         # one hop for the whole level: the executions at its artifacts, then one walk
         start: list[str] = []
+        writers = {} if downstream else artifacts_mod.latest_writes(store, frontier)
         for art_id in frontier:
             if downstream:
                 for r in artifacts_mod.readers(store, art_id):
                     edges[(art_id, r["id"], "read")] = None
                     start.append(r["id"])
             else:
-                w = artifacts_mod.latest_write(store, art_id)
+                w = writers.get(art_id)
                 if w is not None:
                     edges[(w["id"], art_id, "wrote")] = None
                     start.append(w["id"])

@@ -9,7 +9,9 @@ import {
   type JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { PathExt } from '@jupyterlab/coreutils';
 import { INotebookTracker, NotebookActions, type NotebookPanel } from '@jupyterlab/notebook';
+import type { Contents } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { LineageModel } from './model';
@@ -25,6 +27,15 @@ const PALETTE_ORDER = [
   CommandIDs.openGraph,
   CommandIDs.refresh
 ];
+
+async function exists(contents: Contents.IManager, path: string): Promise<boolean> {
+  try {
+    await contents.get(path, { content: false });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
@@ -45,6 +56,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
     restorer?.add(widget, widget.id);
     model.activate = id => app.shell.activateById(id);
     model.openGraph = () => void app.commands.execute(CommandIDs.openGraph);
+    model.saveNotebook = async (name, content) => {
+      // beside the open notebook, never over an existing file
+      const folder = PathExt.dirname(model.notebookPath ?? '');
+      const contents = app.serviceManager.contents;
+      const stem = name.replace(/\.ipynb$/, '');
+      let path = PathExt.join(folder, name);
+      for (let n = 1; await exists(contents, path); n++) {
+        path = PathExt.join(folder, `${stem}-${n}.ipynb`);
+      }
+      await contents.save(path, { type: 'notebook', format: 'json', content });
+      void app.commands.execute('docmanager:open', { path });
+      return path;
+    };
 
     let graphWidget: LineageGraphWidget | null = null;
     const openGraph = (): void => {

@@ -297,12 +297,28 @@ export function nodeDetails(ctx: ILabelContext, node: GraphNode): [string, strin
         ['Reads', action.reads.join(', ') || '—'],
         ['Writes', action.writes.join(', ') || '—'],
         ...(action.defines.length ? [['Defines', action.defines.join(', ')] as [string, string]] : []),
+        ...usesRow(ctx, node),
         ['Times run', String(node.executions)],
         ['Error', node.error ?? '—'],
+        ...(node.stale
+          ? [['State', 'stale: it used variables from a cell re-run since with changed code'] as [string, string]]
+          : []),
         ['Source', node.source]
       ];
     }
   }
+}
+
+/** `Uses: text ← [2], size ← [4]`: the variables a cell took from other cells (dataflow). */
+function usesRow(ctx: ILabelContext, node: IExecutionNode): [string, string][] {
+  const uses = ctx.graph.edges
+    .filter(e => e.type === 'flow' && e.target === node.id)
+    .map(e => {
+      const from = ctx.graph.nodes.find(n => n.id === e.source);
+      const count = from?.type === 'execution' && from.execution_count !== null ? ` ← [${from.execution_count}]` : '';
+      return `${(e.names ?? []).join(', ')}${count}`;
+    });
+  return uses.length ? [['Uses', uses.join('; ')]] : [];
 }
 
 /** The run a node belongs to: itself, its cell's run, or the artifact's writer. */

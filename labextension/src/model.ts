@@ -12,7 +12,12 @@ import { PipelineModel } from './pipeline';
 import { GraphModel } from './graphModel';
 import { defaultPair, runsSignature } from './shape';
 import { parseWhere } from './table';
-import { PANEL_ID, type IDiff, type IEnvFile, type IRunDetail, type IRunSummary, type ISort, type Tab } from './tokens';
+import {
+  PANEL_ID,
+  type IDiff,
+  type IEnvFile,
+  type IGathered,
+  type IRunDetail, type IRunSummary, type ISort, type Tab } from './tokens';
 
 /** How many runs the table loads at first, and how many more each "Show more" adds. */
 export const RUNS_PAGE = 200;
@@ -51,6 +56,9 @@ export class LineageModel {
   activate: (id: string) => void = () => undefined;
   /** Set by the plugin: open (or bring forward) the main-area graph. */
   openGraph: () => void = () => undefined;
+  /** Set by the plugin: save a notebook beside the open one and open it; its path. */
+  saveNotebook: (name: string, content: Record<string, unknown>) => Promise<string> = () =>
+    Promise.reject(new Error('JupyterLab did not give the sidebar its file manager.'));
   /** Set by the plugin: save the hidden columns. */
   saveHidden: (keys: string[]) => void = () => undefined;
 
@@ -242,6 +250,13 @@ export class LineageModel {
       this.query({ format: 'requirements' })
     );
     return env.text;
+  }
+
+  /** The minimal notebook that rebuilds this file version, saved beside the open notebook
+   * and opened (`jupyter lineage gather`); the path it was saved at. */
+  async gather(artifact: string): Promise<string> {
+    const found = await requestAPI<IGathered>('gather', this.query({ artifact }));
+    return this.saveNotebook(found.name, found.notebook_json);
   }
 
   runDetail(id: string): Promise<IRunDetail> {

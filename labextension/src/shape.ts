@@ -141,12 +141,14 @@ export function boxSize(lines: (string | null)[]): { width: number; height: numb
 }
 
 /**
- * The edges drawn: reads, writes and the order of cells; a run reaches its cells through its
- * first one only (an edge to each would cross the whole drawing). Upstream paths still walk
- * every edge.
+ * The edges drawn: reads, writes and cell to cell (by dataflow, or the order of cells when the
+ * run has none); a run reaches only the cells nothing else leads to (an edge to each would
+ * cross the whole drawing). Upstream paths still walk every edge.
  */
 export function drawnEdges(graph: IGraph): IGraphEdge[] {
-  const follows = new Set(graph.edges.filter(e => e.type === 'next').map(e => e.target));
+  const follows = new Set(
+    graph.edges.filter(e => e.type === 'next' || e.type === 'flow').map(e => e.target)
+  );
   return graph.edges.filter(e => e.type !== 'contains' || !follows.has(e.target));
 }
 
@@ -176,10 +178,17 @@ export interface IPath {
   edges: Set<string>;
 }
 
-/** Everything a node was made from: walk the edges backwards from it. */
+/**
+ * Everything a node was made from: walk the edges backwards from it. A cell's upstream follows
+ * dataflow: the cells it used variables from, not every cell before it, nor its run.
+ */
 export function upstream(graph: IGraph, id: string): IPath {
   const incoming = new Map<string, IGraphEdge[]>();
+  const flows = graph.edges.some(e => e.type === 'flow');
   for (const edge of graph.edges) {
+    if (flows && edge.type === 'contains') {
+      continue;
+    }
     const list = incoming.get(edge.target) ?? [];
     list.push(edge);
     incoming.set(edge.target, list);

@@ -69,6 +69,14 @@ export interface IEnvFile {
   text: string;
 }
 
+/** `GET gather?artifact=ID`: the minimal notebook that rebuilds one file version. */
+export interface IGathered {
+  run: string;
+  cells: { execution: string; execution_count: number | null; source: string }[];
+  notebook_json: Record<string, unknown>;
+  name: string;
+}
+
 export interface IArtifactNode {
   id: string;
   type: 'artifact';
@@ -102,6 +110,8 @@ export interface IExecutionNode {
   executions: number;
   /** The names the cell defined (dataflow lineage, a later issue); labels show them when given. */
   defines?: string[];
+  /** It used variables from a cell since re-run with changed code (`status --cells`). */
+  stale?: boolean;
 }
 
 export type GraphNode = IArtifactNode | IRunNode | IExecutionNode;
@@ -109,7 +119,9 @@ export type GraphNode = IArtifactNode | IRunNode | IExecutionNode;
 export interface IGraphEdge {
   source: string;
   target: string;
-  type: 'read' | 'wrote' | 'contains' | 'next';
+  type: 'read' | 'wrote' | 'contains' | 'next' | 'flow';
+  /** `flow`: the variables one cell used from the other. */
+  names?: string[];
 }
 
 export interface IGraph {

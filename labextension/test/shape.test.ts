@@ -113,6 +113,27 @@ describe('graph', () => {
     expect(path.edges.has(`${RUN}:plot->png:wrote`)).toBe(false);
   });
 
+  it('follows dataflow: a cell is upstream only through the variables it gave', () => {
+    const graph = trainGraph();
+    // the plot used `model` from fit (not dump's output); dump used `model` too
+    graph.edges = graph.edges
+      .filter(e => e.type !== 'next')
+      .concat([
+        { source: `${RUN}:read`, target: `${RUN}:fit`, type: 'flow', names: ['raw'] },
+        { source: `${RUN}:fit`, target: `${RUN}:dump`, type: 'flow', names: ['model'] },
+        { source: `${RUN}:fit`, target: `${RUN}:plot`, type: 'flow', names: ['model'] }
+      ]);
+    const path = upstream(graph, 'png');
+    expect([...path.nodes].sort()).toEqual(
+      ['csv', 'png', `${RUN}:fit`, `${RUN}:plot`, `${RUN}:read`].sort()
+    );
+    expect(path.nodes.has(`${RUN}:dump`)).toBe(false);
+    expect(path.nodes.has(RUN)).toBe(false);
+    // the run is drawn joined only to the cell nothing else leads to
+    const joined = drawnEdges(graph).filter(e => e.type === 'contains').map(e => e.target);
+    expect(joined).toEqual([`${RUN}:read`]);
+  });
+
   it('has no upstream for a source dataset but itself', () => {
     const path = upstream(trainGraph(), 'csv');
     expect([...path.nodes]).toEqual(['csv']);

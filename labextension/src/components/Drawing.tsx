@@ -73,7 +73,7 @@ function nodeClasses(
     'jp-Lineage-node',
     `jp-Lineage-node-${node.type}`,
     node.type === 'artifact' ? `jp-Lineage-kind-${node.kind}` : '',
-    node.type === 'artifact' && node.stale ? 'jp-mod-stale' : '',
+    (node.type === 'artifact' || node.type === 'execution') && node.stale ? 'jp-mod-stale' : '',
     node.type === 'execution' && node.error ? 'jp-mod-error' : '',
     node.type === 'run' ? `jp-Lineage-status-${node.status}` : '',
     selected === node.id ? 'jp-mod-selected' : '',
@@ -240,16 +240,34 @@ export const Drawing = React.forwardRef(function Drawing(
               return null;
             }
             const on = path?.edges.has(key);
-            return (
+            const state = on ? ' jp-mod-upstream' : path || found ? ' jp-mod-dimmed' : '';
+            const line = (
               <path
                 key={key}
                 d={pathOf(points)}
                 data-edge={key}
-                className={`jp-Lineage-edge jp-Lineage-edge-${edge.type}${
-                  on ? ' jp-mod-upstream' : path || found ? ' jp-mod-dimmed' : ''
-                }`}
+                className={`jp-Lineage-edge jp-Lineage-edge-${edge.type}${state}`}
                 markerEnd="url(#jp-Lineage-arrow)"
               />
+            );
+            if (edge.type !== 'flow' || !edge.names?.length) {
+              return line;
+            }
+            // the variables that link two cells, at the middle of the edge
+            const [x, y] = points[Math.floor((points.length - 1) / 2)];
+            const [x2, y2] = points[Math.floor((points.length - 1) / 2) + 1];
+            return (
+              <g key={key}>
+                {line}
+                <text
+                  className={`jp-Lineage-edge-label${state}`}
+                  x={(x + x2) / 2 + 4}
+                  y={(y + y2) / 2}
+                  dominantBaseline="central"
+                >
+                  {edge.names.join(', ')}
+                </text>
+              </g>
             );
           })}
           {graph.nodes.map(node => {
@@ -294,8 +312,13 @@ export const Drawing = React.forwardRef(function Drawing(
                     {second}
                   </text>
                 )}
-                {node.type === 'artifact' && node.stale && (
+                {(node.type === 'artifact' || node.type === 'execution') && node.stale && (
                   <text className="jp-Lineage-stale-badge" x={b.width - 6} y={-4} textAnchor="end">
+                    <title>
+                      {node.type === 'execution'
+                        ? 'It used variables from a cell re-run since with changed code: re-run it'
+                        : 'An input it was made from changed since'}
+                    </title>
                     stale
                   </text>
                 )}

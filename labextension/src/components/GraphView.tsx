@@ -25,7 +25,7 @@ function itemClasses(
     'jp-Lineage-item',
     `jp-Lineage-item-${node.type}`,
     node.type === 'artifact' ? `jp-Lineage-kind-${node.kind}` : '',
-    node.type === 'artifact' && node.stale ? 'jp-mod-stale' : '',
+    (node.type === 'artifact' || node.type === 'execution') && node.stale ? 'jp-mod-stale' : '',
     node.type === 'execution' && node.error ? 'jp-mod-error' : '',
     selected === node.id ? 'jp-mod-selected' : '',
     path?.nodes.has(node.id) ? 'jp-mod-upstream' : path ? 'jp-mod-dimmed' : ''
@@ -76,7 +76,9 @@ function Item(props: {
       >
         <span className="jp-Lineage-item-main">{main}</span>
         {sub && <span className="jp-Lineage-item-sub">{sub}</span>}
-        {node.type === 'artifact' && node.stale && <span className="jp-Lineage-stale-tag">stale</span>}
+        {(node.type === 'artifact' || node.type === 'execution') && node.stale && (
+          <span className="jp-Lineage-stale-tag">stale</span>
+        )}
       </button>
     </li>
   );

@@ -68,6 +68,37 @@ function CopyRequirements(props: { model: LineageModel; runId: string }): JSX.El
   );
 }
 
+/** Saves the minimal notebook that rebuilds this file version beside the notebook, opens it. */
+function Gather(props: { model: LineageModel; artifact: string }): JSX.Element {
+  const { model, artifact } = props;
+  const [state, setState] = React.useState('');
+  React.useEffect(() => setState(''), [artifact]);
+  const gather = async (): Promise<void> => {
+    setState('Gathering…');
+    try {
+      setState(`Opened ${await model.gather(artifact)}`);
+    } catch (error) {
+      setState(`Could not gather: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  return (
+    <>
+      <button
+        className="jp-mod-styled"
+        title="Open a new notebook with only the cells this version was made from, in the order they ran (jupyter lineage gather)"
+        onClick={() => void gather()}
+      >
+        Gather
+      </button>
+      {state && (
+        <span className="jp-Lineage-details-note" role="status">
+          {state}
+        </span>
+      )}
+    </>
+  );
+}
+
 /**
  * A node's details: first what you can do with it (go to its cell, trace it, compare its run
  * with the one before), then what it is, which run made it and that run's metrics.
@@ -145,6 +176,10 @@ export function NodeDetails(props: {
           </button>
         )}
         {node.type === 'run' && <CopyRequirements model={model} runId={node.id} />}
+        {node.type === 'artifact' &&
+          ctx.graph.edges.some(e => e.type === 'wrote' && e.target === node.id) && (
+            <Gather model={model} artifact={node.id} />
+          )}
       </div>
       <dl>
         {rows.map(([label, value]) => (
