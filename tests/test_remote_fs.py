@@ -144,3 +144,49 @@ def test_a_new_object_version_is_a_new_artifact(s3: tuple[str, Any], project: Pa
     (one,), (two,) = _cell(show, "first")["reads"], _cell(show, "second")["reads"]
     assert one["path"] == two["path"] == "s3://lake/v.csv"
     assert one["hash"] != two["hash"] and one["version"] != two["version"]
+
+
+def test_s3_whole_object_transfers(s3: tuple[str, Any], project: Path) -> None:
+    """fs.cat_file, fs.get, fs.put and fs.pipe: the object by URL and version; a body the cell
+    holds whole is hashed like a file (so the local copy `get` wrote has the same hash)."""
+    import blake3
+
+    endpoint, client = s3
+    body = b"id,v\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(50))
+    put = client.put_object(Bucket="lake", Key="in/table.csv", Body=body)
+    (project / "local.csv").write_bytes(b"a\n1\n")
+    k = Kernel(str(project), env=dict(os.environ))
+    try:
+        k.check("%load_ext jupyter_lineage")
+        k.check(
+            f"import s3fs\nfs = s3fs.S3FileSystem(client_kwargs={{'endpoint_url': '{endpoint}'}})\n"
+            "data = fs.cat_file('lake/in/table.csv')",
+            cell_id="cat",
+        )
+        k.check("fs.get('lake/in/table.csv', 'copy.csv')", cell_id="get")
+        k.check("fs.put('local.csv', 'lake/up/local.csv')", cell_id="put")
+        k.check("fs.pipe('lake/up/piped.bin', b'xyz')", cell_id="pipe")
+    finally:
+        k.shutdown()
+    show = lineage_json("show", "@last")
+    digest = "blake3:" + blake3.blake3(body).hexdigest()
+
+    (cat,) = _cell(show, "cat")["reads"]
+    assert cat["path"] == "s3://lake/in/table.csv" and cat["hash"] == digest
+    assert f"VersionId={put['VersionId']}" in cat["version"]
+
+    got = _cell(show, "get")
+    (remote,) = [r for r in got["reads"] if r["path"].startswith("s3://")]
+    assert remote["path"] == "s3://lake/in/table.csv" and "VersionId=" in remote["version"]
+    (copy,) = got["writes"]
+    assert copy["path"] == str(project / "copy.csv") and copy["hash"] == digest
+
+    uploaded = _cell(show, "put")
+    assert [r["path"] for r in uploaded["reads"]] == [str(project / "local.csv")]
+    (up,) = uploaded["writes"]
+    head = client.head_object(Bucket="lake", Key="up/local.csv")
+    assert up["path"] == "s3://lake/up/local.csv"
+    assert f"VersionId={head['VersionId']}" in up["version"]
+
+    (piped,) = _cell(show, "pipe")["writes"]
+    assert piped["path"] == "s3://lake/up/piped.bin" and "VersionId=" in piped["version"]

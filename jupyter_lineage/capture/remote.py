@@ -21,6 +21,7 @@ INSTALLERS: dict[str, Installer] = {
     "requests": http.install_requests,
     "httpx": http.install_httpx,
     "fsspec": remotefs.install,
+    "fsspec.asyn": remotefs.install_async,
     "joblib": child.install_joblib,
 }
 

@@ -19,6 +19,9 @@ import datetime as _dt
 from collections.abc import Mapping
 from typing import Any
 
+import blake3
+
+from ..hashing import PREFIX
 from ..urls import clean_url
 from .accesses import Accesses, Remote
 from .http import Installed, _replace
@@ -105,6 +108,71 @@ def install(module: Any, accesses: Accesses, installed: Installed) -> None:
         return handle
 
     _replace(base, "open", open, installed)
+
+
+# Whole-object transfers of async filesystems (s3fs, gcsfs, adlfs, HTTP): ``fs.cat``/``cat_file``,
+# ``fs.get``, ``fs.put``, ``fs.pipe`` all end in these coroutines. name -> (role, remote argument).
+_TRANSFERS = {
+    "_cat_file": ("read", 0, "path"),
+    "_get_file": ("read", 0, "rpath"),
+    "_put_file": ("write", 1, "rpath"),
+    "_pipe_file": ("write", 0, "path"),
+}
+
+
+def install_async(module: Any, accesses: Accesses, installed: Installed) -> None:
+    """``fsspec.asyn``: an async filesystem makes its sync methods from its coroutines when it is
+    created (``mirror_sync_methods``); its transfer coroutines are wrapped first, on the
+    instance, so ``fs.get`` and ``fs.cat_file`` alike go through them."""
+    original = module.mirror_sync_methods
+
+    def mirror_sync_methods(obj: Any) -> Any:
+        try:
+            if is_remote(obj):
+                for name, how in _TRANSFERS.items():
+                    method = getattr(obj, name, None)
+                    if method is not None and not hasattr(method, "__jupyter_lineage_original__"):
+                        setattr(obj, name, _transfer(accesses, obj, method, *how))
+        except Exception as exc:
+            accesses.errors.append(exc)
+        return original(obj)
+
+    mirror_sync_methods.__jupyter_lineage_original__ = original  # type: ignore[attr-defined]
+    module.mirror_sync_methods = mirror_sync_methods
+    installed.append((module, "mirror_sync_methods", original))
+
+
+def _transfer(accesses: Accesses, fs: Any, method: Any, role: str, index: int, keyword: str) -> Any:
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        result = await method(*args, **kwargs)
+        if accesses.active:
+            try:
+                target = args[index] if len(args) > index else kwargs.get(keyword)
+                whole = role == "read" and kwargs.get("start") is None and kwargs.get("end") is None
+                await _transferred(accesses, fs, str(target), role, result if whole else None)
+            except Exception as exc:  # never the user's transfer failing because of us
+                accesses.errors.append(exc)
+        return result
+
+    wrapper.__jupyter_lineage_original__ = method  # type: ignore[attr-defined]
+    return wrapper
+
+
+async def _transferred(accesses: Accesses, fs: Any, path: str, role: str, body: Any) -> None:
+    stripped = fs._strip_protocol(path)
+    remote = accesses.note_remote(url_of(fs, stripped), role)
+    if remote is None:
+        return
+    if isinstance(body, bytes):  # the cell holds the whole object: its hash, no new request
+        remote.digest = PREFIX + blake3.blake3(body).hexdigest()
+    if role == "write":
+        fs.invalidate_cache(stripped)
+    try:
+        info = await fs._info(stripped)
+    except Exception:
+        return
+    if isinstance(info, Mapping):
+        _set_version(remote, info)
 
 
 def _opened(accesses: Accesses, fs: Any, handle: Any, path: str, mode: str) -> None:
