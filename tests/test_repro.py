@@ -295,3 +295,26 @@ def test_sweep_cache_reuses_points_whose_outputs_are_intact(tmp_path: Path) -> N
     children = json.loads(lineage("show", again["sweep"], "--json", db=db).stdout)["children"]
     kinds = {r["id"]: r["kind"] for r in json.loads(lineage("runs", "--json", db=db).stdout)}
     assert sorted(kinds[c] for c in children) == ["cached", "papermill"]
+
+
+def test_repro_reuses_an_earlier_identical_run(tmp_path: Path) -> None:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    db = folder / ".lineage" / "lineage.db"
+    _notebook(
+        folder / "c.ipynb", "cfg = open('cfg.txt').read()\nopen('out.txt', 'w').write('same')"
+    )
+    (folder / "cfg.txt").write_text("v1")
+    run_stages(folder, db, "c.ipynb")
+    first = latest_runs(db, folder)["c.ipynb"]
+    (folder / "cfg.txt").write_text("v2")
+    run_stages(folder, db, "c.ipynb")
+    (folder / "cfg.txt").write_text("v1")  # back to what the first run read
+    report = repro(db, folder, "--jobs", "1")
+    [stage] = report["stages"]
+    assert stage["status"] == "cached" and stage["cached_from"] == first
+    shown = json.loads(lineage("show", stage["run"], "--json", db=db).stdout)
+    assert shown["kind"] == "cached" and shown["cached_from"] == first
+    assert repro(db, folder)["up_to_date"]  # the cached run now stands for the stage
+    plain = repro(db, folder, "--force", "--no-cache", "--jobs", "1")
+    assert plain["stages"][0]["status"] == "succeeded"
