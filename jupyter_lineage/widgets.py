@@ -40,11 +40,15 @@ def _label(node: dict[str, Any]) -> str:
 
 
 def run_graph(run: dict[str, Any]) -> dict[str, Any]:
-    """One run as a graph: what it read -> its cells -> what they wrote."""
+    """One run as a graph: what it read -> its cells (linked by the variables one used from
+    another) -> what they wrote."""
     nodes: dict[str, dict[str, Any]] = {}
     edges = []
     for e in run["executions"]:
         nodes[e["id"]] = {**e, "type": "execution"}
+        for dep in e.get("depends_on", []):
+            if dep["names"] != ["*"]:
+                edges.append({"source": dep["execution"], "target": e["id"], "type": "flow", **dep})
         for f in e["reads"]:
             key = f"{f['path']}@{f['hash']}"
             nodes.setdefault(key, {"id": key, "type": "artifact", **f})
@@ -54,7 +58,10 @@ def run_graph(run: dict[str, Any]) -> dict[str, Any]:
             nodes.setdefault(key, {"id": key, "type": "artifact", **f})
             edges.append({"source": e["id"], "target": key, "type": "wrote"})
     touching = {x for e in edges for x in (e["source"], e["target"])}
-    return {"nodes": [n for n in nodes.values() if n["id"] in touching], "edges": edges}
+    return {
+        "nodes": [n for n in nodes.values() if n["id"] in touching],
+        "edges": [e for e in edges if e["source"] in nodes],
+    }
 
 
 def layers(graph: dict[str, Any]) -> list[list[dict[str, Any]]]:
@@ -62,7 +69,7 @@ def layers(graph: dict[str, Any]) -> list[list[dict[str, Any]]]:
     nodes = {n["id"]: n for n in graph["nodes"]}
     parents: dict[str, list[str]] = defaultdict(list)
     for e in graph["edges"]:
-        if e["type"] in ("read", "wrote"):
+        if e["type"] in ("read", "wrote", "flow"):
             parents[e["target"]].append(e["source"])
     depth: dict[str, int] = {}
 
@@ -97,6 +104,12 @@ def graph_svg(graph: dict[str, Any], width: int = 190, height: int = 34) -> str:
                 f'<line x1="{x1 + width}" y1="{y1 + height / 2}" x2="{x2}" '
                 f'y2="{y2 + height / 2}" stroke="#888" marker-end="url(#arrow)"/>'
             )
+            if e["type"] == "flow" and e.get("names"):  # the variables that link two cells
+                parts.append(
+                    f'<text class="flow" x="{(x1 + width + x2) / 2}" '
+                    f'y="{(y1 + y2) / 2 + height / 2 - 4}" text-anchor="middle" fill="#555">'
+                    f"{html.escape(', '.join(e['names'])[:30])}</text>"
+                )
     parts.append(
         '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="8" refY="4" '
         'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#888"/></marker></defs>'
@@ -125,9 +138,12 @@ def _details(node: dict[str, Any]) -> str:
         ]
     else:
         err = node.get("error")
+        names = node.get("dataflow") or {}
         rows = [
             ("cell", node.get("cell_id")),
             ("execution", node.get("execution_count")),
+            ("defines", ", ".join(names.get("defines", [])) or "-"),
+            ("uses", ", ".join(names.get("uses", [])) or "-"),
             ("took", f"{node.get('duration_ms') or 0:.0f} ms"),
             ("error", f"{err['name']}: {err['value']}" if err else "none"),
         ]

@@ -23,9 +23,11 @@ def test_graph_and_diff_render_as_widgets_with_html_fallback(kernel: Kernel, pro
     assert "<img src=x" not in page and "<i>out" not in page
     assert "<svg" in page and "<line" in page
     assert "nodes" in bundle["text/plain"]
+    # the cells are linked by the variable one used from the other
+    assert '<text class="flow"' in page and ">df</text>" in page
 
     traced = k.check("%track graph '<i>out.csv'").results[-1]
-    assert "data.csv" in traced["text/html"]
+    assert "data.csv" in traced["text/html"] and ">df</text>" in traced["text/html"]
 
     k.check("%unload_ext jupyter_lineage")
     k.check("%load_ext jupyter_lineage")
