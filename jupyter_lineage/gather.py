@@ -77,8 +77,17 @@ def plan_for(
                 f"Cell [{count}] of run {run_id[:13]}, which {target} depends on, cannot be "
                 f"parsed ({problem}); gather cannot rebuild it. Nothing was written."
             )
-    params = [c for c in cells if (c["source"] or "").startswith(PARAMETERS_MARK)]
+    # papermill runs the notebook's parameters cell, then the cell it injected after it: both
+    # go first, in that order (the injected values must win), the defaults tagged
+    # "parameters" so a run of the gathered notebook can inject again
+    injected = [c for c in cells if (c["source"] or "").startswith(PARAMETERS_MARK)]
+    seqs = {c["seq"] for c in injected}
+    defaults = [c for c in cells if c["seq"] + 1 in seqs and c not in injected]
+    params = sorted(defaults + injected, key=lambda c: c["seq"])
     ordered = params + [c for c in cells if c not in params]
+    tags = {c["id"]: "parameters" for c in defaults}
+    for c in injected:
+        tags[c["id"]] = "injected-parameters" if defaults else "parameters"
     run = queries.show_run(store, run_id)
     return {
         "target": {"path": root["uri"], "hash": root["hash"], "id": root["id"]},
@@ -96,6 +105,7 @@ def plan_for(
                 "cell_id": c["cell_id"],
                 "source": c["source"] or "",
                 "parameters": c in params,
+                "tag": tags.get(c["id"]),
             }
             for c in ordered
         ],
@@ -125,8 +135,8 @@ def notebook_text(gathered: dict[str, Any]) -> str:
     }
     for c in gathered["cells"]:
         cell = nbformat.v4.new_code_cell(c["source"])
-        if c["parameters"]:
-            cell.metadata["tags"] = ["parameters"]
+        if c.get("tag"):
+            cell.metadata["tags"] = [c["tag"]]
         nb.cells.append(cell)
     return str(nbformat.writes(nb))
 

@@ -61,14 +61,16 @@ def test_gather_an_interactive_notebook_and_verify(kernel: Kernel, project: Path
 def test_gather_a_papermill_run_puts_parameters_first(project: Path) -> None:
     _data(project)
     nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("scale = 1\nunused = 0")
+    params = nbformat.v4.new_code_cell("scale = 1\noffset = 0.5")
     params.metadata["tags"] = ["parameters"]
     nb.cells = [
         nbformat.v4.new_code_cell("import json"),
         params,
         nbformat.v4.new_code_cell("rows = open('train.csv').read().splitlines()[1:]"),
         nbformat.v4.new_code_cell("other = open('codes.csv').read()"),
-        nbformat.v4.new_code_cell("total = sum(float(r.split(',')[0] or 0) for r in rows) * scale"),
+        nbformat.v4.new_code_cell(
+            "total = sum(float(r.split(',')[0] or 0) for r in rows) * scale + offset"
+        ),
         nbformat.v4.new_code_cell("json.dump({'total': total}, open('total.json', 'w'))"),
     ]
     nb.metadata["kernelspec"] = {
@@ -86,14 +88,15 @@ def test_gather_a_papermill_run_puts_parameters_first(project: Path) -> None:
     data = lineage_json("gather", "total.json", "--verify")
     assert Path(data["output"]).name == "total.gathered.ipynb"
     cells = nbformat.read(data["output"], as_version=4).cells
-    assert cells[0].source.startswith("# Parameters") and cells[0].metadata["tags"] == [
-        "parameters"
-    ]
-    assert "scale = 3" in cells[0].source
-    assert [c.source for c in cells[1:]] == [
+    # the defaults (offset is used), then the values papermill injected (scale wins), first
+    assert cells[0].source == "scale = 1\noffset = 0.5"
+    assert cells[0].metadata["tags"] == ["parameters"]
+    assert cells[1].source.startswith("# Parameters") and "scale = 3" in cells[1].source
+    assert cells[1].metadata["tags"] == ["injected-parameters"]
+    assert [c.source for c in cells[2:]] == [
         "import json",
         "rows = open('train.csv').read().splitlines()[1:]",
-        "total = sum(float(r.split(',')[0] or 0) for r in rows) * scale",
+        "total = sum(float(r.split(',')[0] or 0) for r in rows) * scale + offset",
         "json.dump({'total': total}, open('total.json', 'w'))",
     ]
     assert data["verification"]["verdict"] == "identical", data["verification"]

@@ -36,7 +36,9 @@ def flow_tree(data: dict[str, Any]) -> Tree:
         return f"cell [{count}]"
 
     def exec_label(node: dict[str, Any], with_run: bool = False) -> str:
-        first = next((ln for ln in node["source"].splitlines() if ln.strip()), "")
+        lines = [ln.strip() for ln in node["source"].splitlines() if ln.strip()]
+        # the first line of code, not a comment (a parameters cell starts with one)
+        first = next((ln for ln in lines if not ln.startswith("#")), lines[0] if lines else "")
         err = " [red](raised)[/]" if node["error"] else ""
         where = ""
         if with_run:
@@ -50,7 +52,9 @@ def flow_tree(data: dict[str, Any]) -> Tree:
 
     def grow_exec(tree: Tree, exec_id: str) -> None:
         if exec_id in shown:
-            tree.add("[dim](shown above)[/]")
+            further = out if downstream else into
+            if any(e["type"] != "contains" for e in further.get(exec_id, [])):
+                tree.add("[dim](shown above)[/]")
             return
         shown.add(exec_id)
         if downstream:
