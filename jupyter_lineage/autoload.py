@@ -30,7 +30,7 @@ from .private import private_dir
 SCOPES = ("user", "sys-prefix", "project")
 CONFIG_NAME = "ipython_kernel_config.py"
 MARKER = Path(".lineage") / "autoload"
-EXTENSION = "jupyter_lineage"
+EXTENSION = "jupyter_lineage.startup"
 
 _BLOCK = """\
 # >>> jupyter-lineage: {name} >>>
@@ -51,7 +51,7 @@ _lineage_here = _lineage_os.getcwd()
 while True:
     if _lineage_os.path.isfile(_lineage_os.path.join(_lineage_here, ".lineage", "autoload")):
         if _lineage_util.find_spec("jupyter_lineage") is not None:
-            c.InteractiveShellApp.extensions.append("jupyter_lineage")
+            c.InteractiveShellApp.extensions.append("jupyter_lineage.startup")
         break
     if _lineage_os.path.dirname(_lineage_here) == _lineage_here:
         break

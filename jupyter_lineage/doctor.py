@@ -106,7 +106,7 @@ def _kernel_checks(cwd: Path) -> list[Check]:
     if isinstance(probe, str):
         checks.append(Check("kernel", False, probe, "pip install ipykernel jupyter-lineage"))
         return checks
-    loads = autoload.EXTENSION in probe["extensions"]
+    loads = bool({autoload.EXTENSION, "jupyter_lineage"} & set(probe["extensions"]))
     if not probe["installed"]:
         checks.append(
             Check(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from typing import Any
 
 from .capture import registry
@@ -25,7 +26,20 @@ def notebook_path(shell: Any) -> str | None:
     return path
 
 
+# A kernel whose notebook is not known yet when the extension loads (VS Code sets
+# `__vsc_ipynb_file__` in the namespace after start-up, by a request of its own): the run is
+# begun at the first cell, once the notebook can be named.
+_deferred: Any = None
+
+
 def _pre_run_cell(info: Any) -> None:
+    global _deferred
+    if _deferred is not None:
+        shell, _deferred = _deferred, None
+        try:
+            _start(shell)
+        except Exception as exc:  # tracking never hurts the notebook: say it once, go on
+            sys.stderr.write(f"jupyter-lineage: tracking could not start ({exc!r}).\n")
     tracker = registry.current()
     if tracker is None or not tracker.enabled:
         return
@@ -43,18 +57,30 @@ def _post_run_cell(result: Any) -> None:
     tracker.end_execution(execution_count=result.execution_count, error=error)
 
 
-def load_ipython_extension(shell: Any) -> None:
+def load_ipython_extension(shell: Any, *, at_start: bool = False) -> None:
     """Start tracking this kernel (or attach to the pipeline run that started it).
 
     A process tracks one run: if a tracker is already current (a pipeline's kernel loads the
-    extension before the notebook's own ``%load_ext``), this does nothing.
+    extension before the notebook's own ``%load_ext``), this does nothing. ``at_start``: loaded
+    as the kernel starts (``jupyter lineage enable``), when the notebook may not be known yet.
     """
     # Imported here, not at the top: IPython's magics machinery is only needed inside a kernel,
     # and `import jupyter_lineage` in a plain script must not pay for it (start-up cost).
     from .magics import TrackMagics
 
-    if registry.current() is not None:
+    global _deferred
+    if registry.current() is not None or _deferred is not None:
         return
+    if at_start and not os.environ.get(ENV_RUN_ID) and not notebook_path(shell):
+        _deferred = shell
+    else:
+        _start(shell)
+    shell.events.register("pre_run_cell", _pre_run_cell)
+    shell.events.register("post_run_cell", _post_run_cell)
+    shell.register_magics(TrackMagics)
+
+
+def _start(shell: Any) -> None:
     run_id = os.environ.get(ENV_RUN_ID)
     tracker = Tracker(
         kind="papermill" if run_id else "interactive",
@@ -64,12 +90,11 @@ def load_ipython_extension(shell: Any) -> None:
     )
     # magics and `!` lines are analysed as IPython runs them; names checked in its namespace
     tracker.dataflow = Dataflow(shell.user_ns, Analyzer(shell.transform_cell))
-    shell.events.register("pre_run_cell", _pre_run_cell)
-    shell.events.register("post_run_cell", _post_run_cell)
-    shell.register_magics(TrackMagics)
 
 
 def unload_ipython_extension(shell: Any) -> None:
+    global _deferred
+    _deferred = None
     for name, callback in (("pre_run_cell", _pre_run_cell), ("post_run_cell", _post_run_cell)):
         try:
             shell.events.unregister(name, callback)

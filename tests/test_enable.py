@@ -202,3 +202,24 @@ def test_enable_where_the_config_cannot_be_written_is_one_line(home: Path, tmp_p
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ")
     assert "Traceback" not in proc.stderr and "IPYTHONDIR" in proc.stderr
     assert in_the_way.read_text() == ""
+
+
+def test_vs_code_names_the_notebook_after_start_up(home: Path, tmp_path: Path) -> None:
+    """VS Code sets __vsc_ipynb_file__ by a request of its own once the kernel is up: the run
+    enable starts is named after it (and no Jupyter session name is there)."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    lineage("enable", cwd=folder)
+    notebook = folder / "analysis.ipynb"
+    k = Kernel(str(folder))
+    try:
+        msg_id = k.kc.execute(f"__vsc_ipynb_file__ = {str(notebook)!r}", silent=True)
+        k.kc.get_shell_msg(timeout=60)  # its reply
+        assert msg_id
+        k.check("open('out.txt', 'w').write('x')")
+        status = k.check("%track").stdout
+    finally:
+        k.shutdown()
+    assert f"notebook   {notebook}" in status
+    (run,) = _runs(folder)
+    assert run["notebook"] == str(notebook) and run["kind"] == "interactive"
