@@ -20,12 +20,12 @@ from .capture import registry
 from .capture.tracker import Tracker
 from .diff import diff_runs
 from .envfiles import env_file
-from .errors import LineageError
+from .errors import LineageError, UsageError
 from .export import collect, renderer
-from .inputs import check_path
+from .inputs import check_path, run_name, run_note
 from .staleness import stale
 from .staleness import stale_cells as _stale_cells
-from .store import locate, open_store, queries
+from .store import locate, open_store, queries, writes
 from .store.merge import merge_into
 from .tracing import trace as trace_target
 
@@ -161,12 +161,69 @@ def runs(
     offset: int = 0,
     parent: str | None = None,
     where: list[str] | None = None,
+    sort: str | None = None,
+    ascending: bool = False,
 ) -> list[dict[str, Any]]:
-    """Runs, newest first; ``where=["auc > 0.8", "params.C = 0.5"]`` filters in SQL."""
+    """Runs, newest first; ``where=["auc > 0.8", "params.C = 0.5"]`` filters in SQL; ``sort``
+    (a metric, or ``params.NAME``) orders them best (highest; ``ascending``: lowest) first,
+    runs without that value last, before ``limit`` applies."""
     with _open(db, notebook=notebook) as store:
-        return queries.list_runs(
-            store, notebook=notebook, limit=limit, offset=offset, parent=parent, where=where or ()
+        if not sort:
+            return queries.list_runs(
+                store,
+                notebook=notebook,
+                limit=limit,
+                offset=offset,
+                parent=parent,
+                where=where or (),
+            )
+        rows = queries.list_runs(store, notebook=notebook, parent=parent, where=where or ())
+    ordered = sort_runs(rows, sort, ascending=ascending)[offset:]
+    return ordered if limit is None else ordered[:limit]
+
+
+def sort_runs(
+    rows: list[dict[str, Any]], key: str, *, ascending: bool = False
+) -> list[dict[str, Any]]:
+    """``rows`` by a metric or ``params.NAME``: numbers in order, then other values as text,
+    runs without it last (the order is stable: newest first among equals)."""
+    name = key.removeprefix("params.")
+    field = "parameters" if key.startswith("params.") else "metrics"
+    if not any(name in r[field] for r in rows) and rows:
+        known = sorted({k for r in rows for k in r["metrics"]}) + sorted(
+            {f"params.{k}" for r in rows for k in r["parameters"]}
         )
+        raise UsageError(
+            f"No run here has '{key}' to sort by; known: {', '.join(known) or 'none'}."
+        )
+
+    def value(r: dict[str, Any]) -> tuple[int, Any]:
+        v = r[field].get(name)
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return (0, v if ascending else -v)
+        return (1, str(v))
+
+    present = [r for r in rows if name in r[field]]
+    return sorted(present, key=value) + [r for r in rows if name not in r[field]]
+
+
+def rename(
+    run: str, name: str | None = None, *, note: str | None = None, db: str | None = None
+) -> dict[str, Any]:
+    """Give RUN a name of your own (unique in the store; it works wherever an id does) and/or
+    a note; returns ``{id, name, note}``."""
+    if name is None and note is None:
+        raise UsageError("Give a new name, a --note, or both.")
+    name = run_name(name) if name is not None else None
+    note = run_note(note)
+    with _open(db) as store:
+        run_id = queries.resolve_run(store, run)
+        holder = queries.run_named(store, name) if name else None
+        if holder is not None and holder != run_id:
+            raise UsageError(f"'{name}' already names run {holder}; choose another name.")
+        writes.rename_run(store, run_id, name, note)
+        row = queries.run_summaries(store, [run_id])[0]
+    return {"id": run_id, "name": row["name"], "note": row["note"]}
 
 
 def show(

@@ -47,7 +47,8 @@ def _run_node(run: dict[str, Any]) -> dict[str, Any]:
         "started": run["started"],
         "notebook": run["notebook"],
         "parameters": run["parameters"],
-        "label": f"{os.path.basename(notebook)} · {run['id'][:13]}",
+        "name": run.get("name"),
+        "label": f"{os.path.basename(notebook)} · {run.get('name') or run['id'][:13]}",
     }
 
 

@@ -1,5 +1,7 @@
 """Ids that are the same in every store, so stores from many machines merge: time-sortable
-UUIDv7s (RFC 9562) for runs and executions, content-addressed ids for artifacts."""
+UUIDv7s (RFC 9562) for runs and executions, content-addressed ids for artifacts, and run names
+people can tell apart and say aloud (``brisk-otter-42``), made from the run id so whoever writes
+the run first (the kernel, or its journal replayed later) gives the same name."""
 
 from __future__ import annotations
 
@@ -43,3 +45,28 @@ def uuid7() -> str:
 def artifact_id(uri: str, content_hash: str) -> str:
     """Content-addressed: the same file version gets the same id in every store (merges)."""
     return blake3.blake3(f"{uri}\0{content_hash}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+# Words for run names: short, common, harmless.
+ADJECTIVES = (  # noqa: SIM905 (a sentence of words reads better than a column)
+    "amber azure bold brave breezy bright brisk calm clever cosmic crisp curious dapper "
+    "eager fancy fluffy gentle glad golden happy hazy humble jolly keen lively lucky merry "
+    "mighty misty nimble noble olive plucky proud quick quiet rapid rosy rustic shiny silent "
+    "silver snowy spry steady sunny swift tidy vivid warm witty zesty"
+).split()
+NOUNS = (  # noqa: SIM905 (a sentence of words reads better than a column)
+    "badger beacon birch brook canyon cedar comet coral crane delta dune eagle ember falcon "
+    "fern finch fjord garnet glacier harbor hawk heron island jaguar lagoon lark lemur lynx "
+    "maple meadow meteor moose nebula orca otter owl panda pebble pine quartz raven reef "
+    "river robin sparrow summit tiger tulip walrus willow yak zephyr"
+).split()
+
+
+def run_name(run_id: str, attempt: int = 0) -> str:
+    """adjective-noun-NN from the run id; ``attempt`` > 0 gives the next candidates when a
+    name is taken."""
+    digest = blake3.blake3(f"{run_id}\0{attempt}".encode()).digest()
+    number = int.from_bytes(digest[:8], "big")
+    adjective = ADJECTIVES[number % len(ADJECTIVES)]
+    noun = NOUNS[(number // len(ADJECTIVES)) % len(NOUNS)]
+    return f"{adjective}-{noun}-{(number // 7919) % 100:02d}"

@@ -8,6 +8,7 @@ deep inside.
 from __future__ import annotations
 
 import os
+import re
 
 from .errors import UsageError
 
@@ -56,3 +57,24 @@ def check_path(name: str, path: str | os.PathLike[str]) -> str:
             "shorter path."
         )
     return text
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_ID_LIKE = re.compile(r"^[0-9a-fA-F-]{4,36}$")
+
+
+def run_name(name: str) -> str:
+    """A name a user chose, or a UsageError that says what a name may be."""
+    name = name.strip()
+    if not _NAME.match(name) or _ID_LIKE.match(name):
+        raise UsageError(
+            f"'{name}' cannot be a run name: use 1-64 letters, digits, '.', '_' or '-' (starting "
+            "with a letter or digit, and not all hex digits, which read as a run id)."
+        )
+    return name
+
+
+def run_note(note: str | None) -> str | None:
+    if note is not None and len(note) > 2000:
+        raise UsageError("A run note holds at most 2000 characters.")
+    return note

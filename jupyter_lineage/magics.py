@@ -19,6 +19,7 @@ from .errors import LineageError
 HELP = """\
 %track                      status: run id, database, counts
 %track off | on             pause / resume recording
+%track name NAME [--note TEXT]  name this run (works wherever a run id does), add a note
 %track param NAME=VALUE ... record parameters (values are Python literals, else text)
 %track metric NAME VALUE [--step N]
 %track input PATH           declare a file this cell read that capture cannot see
@@ -53,7 +54,9 @@ def _status(args: list[str]) -> None:
     info = api.tracking_status()
     lines = [
         f"jupyter-lineage: {'recording' if info['enabled'] else 'paused (%track on resumes)'}",
-        f"  run        {info['run_id']}",
+        f"  run        {info['name']} ({info['run_id']})"
+        if info.get("name")
+        else f"  run        {info['run_id']}",
         f"  database   {info['db']}{_size(info['db'])}",
         f"  notebook   {info['notebook'] or '(unknown)'}",
         f"  executions {info.get('executions', 0)}  reads {info.get('reads', '?')}"
@@ -172,6 +175,21 @@ def _gather(args: list[str]) -> None:
     sys.stdout.write("\n".join(lines) + "\n")
 
 
+def _name(args: list[str]) -> None:
+    note = None
+    if "--note" in args:
+        i = args.index("--note")
+        if i + 1 >= len(args):
+            raise LineageError("--note takes a text, e.g. %track name baseline --note 'C=1'")
+        note = args[i + 1]
+        del args[i : i + 2]
+    if len(args) > 1 or (not args and note is None):
+        raise LineageError("Usage: %track name NAME [--note TEXT]")
+    run_id = api.tracking_status()["run_id"]
+    data = api.rename(run_id, args[0] if args else None, note=note)
+    sys.stdout.write(f"jupyter-lineage: this run is {data['name']}.\n")
+
+
 def _help(args: list[str]) -> None:
     sys.stdout.write(HELP)
 
@@ -181,6 +199,7 @@ SUBCOMMANDS: dict[str, Callable[[list[str]], Any]] = {
     "status": _status,
     "off": _off,
     "on": _on,
+    "name": _name,
     "param": _param,
     "metric": _metric,
     "input": _input,

@@ -24,7 +24,7 @@ def store_with_run(db: Path) -> str:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["show", "nope"], "is not a run id"),
+        (["show", "nope"], "There is no run named"),
         (["show", "abcdef12"], "No run matches"),
         (["show", "@last~3"], "There is no run @last~3"),
         (["sources", "@last~9"], "There is no run"),

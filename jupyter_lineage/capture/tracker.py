@@ -373,4 +373,5 @@ class Tracker:
             with contextlib.suppress(Exception):
                 counts = self.outbox.read(lambda store: queries.counts(store, self.run_id))
                 info.update(counts or {})
+                info["name"] = self.outbox.read(lambda store: queries.name_of(store, self.run_id))
         return info

@@ -29,7 +29,10 @@ from .base import (
 
 def _summary(data: dict[str, Any]) -> None:
     took = seconds(data["duration_s"])
-    console.print(f"[bold]run {data['id']}[/] {status_text(data['status'])} in {took}")
+    console.print(
+        f"[bold]run {escape(data.get('name') or data['id'])}[/] ({data['id']}) "
+        f"{status_text(data['status'])} in {took}"
+    )
     if data.get("cached_from"):
         console.print(f"  cached     reuses run {data['cached_from']}: nothing ran")
     console.print(
@@ -92,6 +95,13 @@ def _summary(data: dict[str, Any]) -> None:
     is_flag=True,
     help="Reuse an identical earlier run (same code, parameters, inputs; outputs intact).",
 )
+@click.option("--name", help="Name the run (default: a generated adjective-noun-NN).")
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Show papermill's per-cell progress bar on stderr while the notebook runs.",
+)
 @db_option
 @json_option
 def run_cmd(
@@ -104,6 +114,8 @@ def run_cmd(
     kernel: str | None,
     log_output: bool,
     cache: bool,
+    name: str | None,
+    progress: bool,
     db: str | None,
     as_json: bool,
 ) -> None:
@@ -124,6 +136,8 @@ def run_cmd(
         db=db,
         log_output=log_output,
         cache=cache,
+        name=name,
+        progress=progress,
     )
     if as_json:
         emit_json(data)

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from .. import api
+from ..errors import UsageError
 from .base import (
     WholeNumber,
     brief,
@@ -27,8 +28,21 @@ from .base import (
 )
 from .flowtree import dataflow_lines, flow_tree
 
+RUN_COLUMNS = (
+    "name",
+    "run",
+    "kind",
+    "notebook",
+    "status",
+    "started",
+    "took",
+    "cells",
+    "params",
+    "metrics",
+)
 
-@cli.command("runs")
+
+@cli.command("runs", short_help="List runs, newest first (filter, sort, choose columns).")
 @click.option("--notebook", help="Only runs of this notebook.")
 @click.option("--limit", type=WholeNumber(), default=None, help="At most this many runs.")
 @click.option(
@@ -39,13 +53,50 @@ from .flowtree import dataflow_lines, flow_tree
     help="Only runs whose latest metric or parameter meets COND, e.g. 'auc > 0.8' or "
     "'params.C = 0.5' (repeat to combine).",
 )
+@click.option(
+    "--sort",
+    "sort_by",
+    metavar="KEY",
+    help="Order by a metric or params.NAME, best (highest) first; runs without it last.",
+)
+@click.option("--ascending", is_flag=True, help="With --sort: lowest first.")
+@click.option(
+    "--columns",
+    metavar="LIST",
+    help="Comma-separated columns: any of " + ", ".join(RUN_COLUMNS) + ", a metric name or "
+    "params.NAME (e.g. name,status,params.C,auc).",
+)
 @db_option
 @json_option
 def runs_cmd(
-    notebook: str | None, limit: int | None, where: tuple[str, ...], db: str | None, as_json: bool
+    notebook: str | None,
+    limit: int | None,
+    where: tuple[str, ...],
+    sort_by: str | None,
+    ascending: bool,
+    columns: str | None,
+    db: str | None,
+    as_json: bool,
 ) -> None:
-    """List runs, newest first."""
-    rows = api.runs(db=db, notebook=notebook, limit=limit, where=list(where))
+    """List runs, newest first, with their names, parameters and metrics.
+
+    \b
+    Examples:
+      jupyter lineage runs --limit 10
+      jupyter lineage runs --where 'auc > 0.8' --where 'params.C = 0.5'
+      jupyter lineage runs --sort auc --columns name,params.C,auc,status
+    """
+    chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    if columns is not None and not chosen:
+        raise UsageError("--columns needs at least one column, e.g. --columns name,status,auc.")
+    rows = api.runs(
+        db=db,
+        notebook=notebook,
+        limit=limit,
+        where=list(where),
+        sort=sort_by,
+        ascending=ascending,
+    )
     if as_json:
         emit_json(rows)
         return
@@ -57,31 +108,64 @@ def runs_cmd(
         )
         return
     table = Table(box=None, header_style="bold")
-    for col in (
-        "run",
-        "kind",
-        "notebook",
-        "status",
-        "started",
-        "took",
-        "cells",
-        "params",
-        "metrics",
-    ):
+    shown = chosen or list(RUN_COLUMNS)
+    for col in shown:
         table.add_column(col)
     for r in rows:
-        table.add_row(
-            r["id"][:13],
-            r["kind"],
-            escape(short_path(r["notebook"])),
-            status_text(r["status"]),
-            when(r["started"]),
-            seconds(r["duration_s"]),
-            f"{r['executions']}" + (f" ([red]{r['errors']} err[/])" if r["errors"] else ""),
-            brief(r["parameters"]),
-            brief(r["metrics"]),
-        )
+        table.add_row(*(_cell(r, col) for col in shown))
     console.print(table)
+
+
+def _cell(r: dict[str, Any], col: str) -> str:
+    """One cell of the runs table: a fixed column, params.NAME, or a metric."""
+    fixed = {
+        "name": lambda: escape(r.get("name") or "-"),
+        "run": lambda: r["id"][:13],
+        "kind": lambda: r["kind"],
+        "notebook": lambda: escape(short_path(r["notebook"])),
+        "status": lambda: status_text(r["status"]),
+        "started": lambda: when(r["started"]),
+        "took": lambda: seconds(r["duration_s"]),
+        "cells": lambda: (
+            f"{r['executions']}" + (f" ([red]{r['errors']} err[/])" if r["errors"] else "")
+        ),
+        "params": lambda: brief(r["parameters"]),
+        "metrics": lambda: brief(r["metrics"]),
+    }
+    if col in fixed:
+        return fixed[col]()
+    if col.startswith("params."):
+        value = r["parameters"].get(col.removeprefix("params."), "-")
+    else:
+        value = r["metrics"].get(col, "-")
+    return escape(str(value))
+
+
+@cli.command("rename", short_help="Name a run (names work wherever an id does); add a note.")
+@click.argument("run")
+@click.argument("name", required=False)
+@click.option("--note", help="A note kept with the run (an empty string clears it).")
+@db_option
+@json_option
+def rename_cmd(run: str, name: str | None, note: str | None, db: str | None, as_json: bool) -> None:
+    """Give RUN the name NAME (unique in the store) and/or a --note.
+
+    Every run gets a generated name when it starts (adjective-noun-NN); a name works wherever
+    a run id does: show, diff, reproduce, env, trace's answers, the sidebar.
+
+    \b
+    Examples:
+      jupyter lineage rename @last baseline --note "first model, C=1"
+      jupyter lineage rename brisk-otter-42 tuned-c05
+      jupyter lineage diff baseline tuned-c05
+    """
+    data = api.rename(run, name, note=note, db=db)
+    if as_json:
+        emit_json(data)
+        return
+    console.print(f"run {data['id']} is now [bold]{escape(data['name'] or '-')}[/]")
+    if data["note"]:
+        console.print(f"  note  {escape(data['note'])}")
 
 
 @cli.command("show")

@@ -31,6 +31,7 @@ class RunPlan:
     kind: str = "papermill"
     parent_id: str | None = None
     run_id: str = field(default_factory=uuid7)
+    name: str | None = None  # None: a generated one (adjective-noun-NN)
 
     def kernel_env(self) -> dict[str, str]:
         from ..capture.tracker import ENV_NOTEBOOK, ENV_RUN_ID
@@ -52,6 +53,7 @@ def begin(plan: RunPlan, snapshot: str, cwd: str | None) -> None:
             parent_id=plan.parent_id,
             cwd=cwd or os.getcwd(),
             run_id=plan.run_id,
+            name=plan.name,
         )
 
 

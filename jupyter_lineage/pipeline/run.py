@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LineageError, UsageError
-from ..inputs import check_path
+from ..inputs import check_path, run_name
 from ..private import private_dir, private_file
 from ..store import open_store, queries
 from ..store.location import for_notebook
@@ -49,6 +49,7 @@ def run_notebook(
     progress: bool = False,
     log_output: bool = False,
     cache: bool = False,
+    name: str | None = None,
 ) -> RunResult:
     """Execute NOTEBOOK with papermill as a tracked run; a failing notebook is still recorded.
 
@@ -57,6 +58,7 @@ def run_notebook(
     """
     path = str(notebook)
     parameters = dict(parameters or {})
+    name = run_name(name) if name is not None else None
     if cache:
         hit = _reuse(path, parameters, output=output, cwd=cwd, db=db, parent_id=parent_id)
         if hit is not None:
@@ -78,6 +80,7 @@ def run_notebook(
         db=for_notebook(recorded_as, db),
         kind=kind,
         parent_id=parent_id,
+        name=_free(name, for_notebook(recorded_as, db)) if name else None,
     )
     out = Path(output) if output else default_output(plan.db, plan.run_id)
     if output and out.is_dir():
@@ -167,6 +170,16 @@ def _reuse(
         db=str(db_path),
         cached_from=original["id"],
     )
+
+
+def _free(name: str, db: Path) -> str:
+    """``--name`` checked before anything runs: a name another run holds is a usage error."""
+    if db.is_file():
+        with open_store(db) as store:
+            holder = queries.run_named(store, name)
+        if holder is not None:
+            raise UsageError(f"--name {name}: run {holder} has that name; choose another.")
+    return name
 
 
 def _check_kernel(name: str) -> str:

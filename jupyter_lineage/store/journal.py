@@ -262,6 +262,7 @@ _APPLY: dict[str, Callable[..., object]] = {
     "add_accesses": _add_accesses,
     "add_child": _add_child,
     "end_run": _end_run,
+    "rename_run": writes.rename_run,
 }
 
 

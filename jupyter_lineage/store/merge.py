@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import StoreError, UsageError
 from .db import Store
+from .writes import free_name
 
 # Tables in dependency order; the hash cache is machine-specific and never merged.
 TABLES = (
@@ -39,12 +40,13 @@ TABLES = (
 
 
 _RELATIVE = {
-    (
-        table,
-        rel,
-    ): f"CASE WHEN substr({path}, 1, length(?)) = ? THEN substr({path}, length(?) + 1) END"
-    for table, path, rel in (("artifacts", "uri", "rel"), ("runs", "notebook", "notebook_rel"))
+    (table, rel): f"CASE WHEN substr({col}, 1, length(?)) = ? THEN substr({col}, length(?) + 1) END"
+    for table, col, rel in (("artifacts", "uri", "rel"), ("runs", "notebook", "notebook_rel"))
 }
+# A run name taken here by another run: the incoming run gets a free name after the copy.
+_RENAMED = (
+    "CASE WHEN name IN (SELECT name FROM main.runs WHERE name IS NOT NULL) THEN NULL ELSE name END"
+)
 
 
 def snapshot_to(source: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
@@ -142,13 +144,20 @@ def merge_file(store: Store, path: Path) -> dict[str, int]:
                 # Relative paths are relative to each store's own project: recomputed for this
                 # one (a store of another project, or of the same one elsewhere, keeps its
                 # absolute paths).
-                values = ", ".join(_RELATIVE.get((table, n), n) for n in names)
+                values = ", ".join(
+                    _RENAMED if (table, n) == ("runs", "name") else _RELATIVE.get((table, n), n)
+                    for n in names
+                )
                 before = conn.total_changes
                 conn.execute(
                     f"INSERT OR IGNORE INTO main.{table} ({cols}) SELECT {values} FROM other.{table}",
                     [root] * (3 * sum((table, n) in _RELATIVE for n in names)),
                 )
                 added[table] = conn.total_changes - before
+            unnamed = conn.execute("SELECT id FROM main.runs WHERE name IS NULL").fetchall()
+            for (run_id,) in unnamed:
+                name = free_name(conn, run_id)
+                conn.execute("UPDATE main.runs SET name = ? WHERE id = ?", (name, run_id))
             # A run still "running" here may have ended in the other store.
             conn.execute(
                 "UPDATE main.runs SET status = o.status, ended = o.ended, error_name = o.error_name,"

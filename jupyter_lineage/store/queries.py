@@ -24,7 +24,7 @@ from .sql import chunks, marks
 RUN_COLUMNS = (
     "id, kind, jl_here(notebook, notebook_rel) AS notebook, notebook_hash, status, started, ended,"
     " parent_id, user, host, cwd, error_name, error_value, failed_execution_id, environment_id,"
-    " git_id, outputs_hash, cached_from"
+    " git_id, outputs_hash, cached_from, name, note"
 )
 _LAST = re.compile(r"^@last(?:~(\d+))?$")
 
@@ -50,9 +50,13 @@ def _of_notebook(store: Store, nb: str) -> tuple[str, list[Any]]:
 
 
 def resolve_run(store: Store, ref: str, *, notebook: str | None = None) -> str:
-    """An id, a unique id prefix, or ``@last`` / ``@last~N`` (optionally within one notebook)."""
+    """A run's name, its id or a unique id prefix, or ``@last`` / ``@last~N`` (optionally
+    within one notebook)."""
     ref = ref.strip()
     nb = _notebook_filter(notebook)
+    named = run_named(store, ref)
+    if named is not None:
+        return named
     m = _LAST.match(ref)
     if m:
         digits = m.group(1) or "0"
@@ -71,8 +75,9 @@ def resolve_run(store: Store, ref: str, *, notebook: str | None = None) -> str:
         return str(row[0])
     if not re.fullmatch(r"[0-9a-fA-F-]{4,36}", ref):
         raise RunNotFoundError(
-            f"'{ref}' is not a run id. Pass an id or a unique prefix of one (at least 4 "
-            "characters) or @last, @last~1, …; `jupyter lineage runs` lists them.",
+            f"There is no run named '{ref}'. Pass a run's name, its id or a unique prefix of "
+            "one (at least 4 characters), or @last, @last~1, …; `jupyter lineage runs` lists "
+            "them.",
             ref,
         )
     clause, nb_args = _of_notebook(store, nb) if nb else ("", [])
@@ -88,6 +93,17 @@ def resolve_run(store: Store, ref: str, *, notebook: str | None = None) -> str:
         ids = ", ".join(r[0] for r in rows[:5])
         raise AmbiguousRunError(f"'{ref}' matches several runs ({ids}…): give more characters.")
     return str(rows[0][0])
+
+
+def run_named(store: Store, name: str) -> str | None:
+    """The id of the run with this name, if any."""
+    row = store.conn.execute("SELECT id FROM runs WHERE name = ?", (name,)).fetchone()
+    return str(row[0]) if row else None
+
+
+def name_of(store: Store, run_id: str) -> str | None:
+    row = store.conn.execute("SELECT name FROM runs WHERE id = ?", (run_id,)).fetchone()
+    return str(row[0]) if row and row[0] else None
 
 
 def run_ids(store: Store) -> list[str]:
@@ -137,6 +153,8 @@ def failing_execution(store: Store, run_id: str) -> tuple[str, str, str | None] 
 def _run_summary(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
+        "name": row["name"],
+        "note": row["note"],
         "kind": row["kind"],
         "notebook": row["notebook"],
         "status": row["status"],

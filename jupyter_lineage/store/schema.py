@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from ..ids import run_name
 from .location import project_root
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -313,6 +314,18 @@ def _v12_test_cells(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v13_run_names(conn: sqlite3.Connection) -> None:
+    # A short memorable name per run (unique, so it works wherever an id does) and a note.
+    conn.execute("ALTER TABLE runs ADD COLUMN name TEXT")
+    conn.execute("ALTER TABLE runs ADD COLUMN note TEXT")
+    conn.execute("CREATE UNIQUE INDEX runs_name ON runs(name) WHERE name IS NOT NULL")
+    taken: set[str] = set()
+    for (run_id,) in conn.execute("SELECT id FROM runs ORDER BY started, id").fetchall():
+        name = next(n for n in (run_name(run_id, i) for i in range(1000)) if n not in taken)
+        taken.add(name)
+        conn.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial", _v1_initial),
     ("pipelines: notebook snapshots, run-level files, cell outputs", _v2_pipelines),
@@ -329,6 +342,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
         _v11_child_processes,
     ),
     ("test_cells: each cell's outcome in a pytest --nbval --lineage run", _v12_test_cells),
+    ("runs.name, runs.note: a memorable name per run, and a note", _v13_run_names),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,4 +1,5 @@
-"""Everything that writes the lineage graph. Callers: capture/ and pipeline/ only."""
+"""Everything that writes the lineage graph. Callers: capture/ and pipeline/ (and the API's
+``rename``, the one edit a user makes)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import blake3
 
-from ..ids import artifact_id, uuid7
+from ..ids import artifact_id, run_name, uuid7
 from ..redaction import redact
 from .db import Store, now, process_identity
 from .location import relative
@@ -111,6 +112,8 @@ def begin_run(
     status: str = "running",
     identity: Mapping[str, Any] | None = None,
     started: str | None = None,
+    name: str | None = None,
+    note: str | None = None,
 ) -> str:
     """``identity`` and ``started``: the process that ran it and when, if not the caller now
     (a journal ingested after its kernel died, see journal.py)."""
@@ -121,8 +124,8 @@ def begin_run(
         git_id = _put_git(conn, git)
         conn.execute(
             "INSERT INTO runs (id, kind, notebook, notebook_rel, notebook_hash, status, started,"
-            " environment_id, git_id, parent_id, user, host, pid, pid_start, cwd)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " environment_id, git_id, parent_id, user, host, pid, pid_start, cwd, name, note)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 kind,
@@ -139,6 +142,8 @@ def begin_run(
                 ident["pid"],
                 ident["pid_start"],
                 cwd,
+                name or free_name(conn, run_id),
+                note,
             ),
         )
         if env_id:
@@ -148,6 +153,25 @@ def begin_run(
             )
         _put_params(conn, run_id, parameters or {})
     return run_id
+
+
+def free_name(conn: sqlite3.Connection, run_id: str) -> str:
+    """The run's generated name, or the next candidate when another run holds it (inside the
+    write transaction, so two writers never pick the same one)."""
+    for attempt in range(1000):
+        name = run_name(run_id, attempt)
+        if conn.execute("SELECT 1 FROM runs WHERE name = ?", (name,)).fetchone() is None:
+            return name
+    return run_id  # 1000 names taken: the id itself is always free
+
+
+def rename_run(store: Store, run_id: str, name: str | None, note: str | None) -> None:
+    """A name the user chose (None: keep the name) and a note (None: keep the note)."""
+    with store.write() as conn:
+        if name is not None:
+            conn.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
+        if note is not None:
+            conn.execute("UPDATE runs SET note = ? WHERE id = ?", (note or None, run_id))
 
 
 def _put_params(conn: sqlite3.Connection, run_id: str, parameters: Mapping[str, Any]) -> None:
