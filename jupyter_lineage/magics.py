@@ -54,9 +54,8 @@ def _status(args: list[str]) -> None:
     info = api.tracking_status()
     lines = [
         f"jupyter-lineage: {'recording' if info['enabled'] else 'paused (%track on resumes)'}",
-        f"  run        {info['name']} ({info['run_id']})"
-        if info.get("name")
-        else f"  run        {info['run_id']}",
+        f"  run        {info['run_id']}",
+        f"  name       {info.get('name') or '(not written yet)'}",
         f"  database   {info['db']}{_size(info['db'])}",
         f"  notebook   {info['notebook'] or '(unknown)'}",
         f"  executions {info.get('executions', 0)}  reads {info.get('reads', '?')}"

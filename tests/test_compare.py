@@ -247,7 +247,7 @@ def test_openlineage_events_are_valid_against_the_official_schema(
 
 def test_bad_input(runs: dict[str, Any]) -> None:
     for args, says in (
-        (["diff", "@last", "nope"], "not a run id"),
+        (["diff", "@last", "nope"], "There is no run named"),
         (["export", "--format", "xml"], "Unknown export format"),
         (["emit", "--url", "ftp://x"], "http(s)"),
         (["export", "--format", "dot", "--run", "a", "--all"], "either --run"),

@@ -151,7 +151,7 @@ async def test_errors_are_json(jp_fetch: Any, recorded: dict[str, Any]) -> None:
     code, body = await _error(jp_fetch, "runs", notebook="nb.ipynb", limit="many")
     assert code == 400 and "whole number" in body["message"]
     code, body = await _error(jp_fetch, "diff", a="x' OR '1'='1", b="@last", notebook="nb.ipynb")
-    assert code == 404 and "not a run id" in body["message"]
+    assert code == 404 and "There is no run named" in body["message"]
     assert await _get(jp_fetch, "runs", notebook="x' OR 1=1 --.ipynb") == []
     code, body = await _error(jp_fetch, "graph", notebook="nb.ipynb", run="@last", artifact="abc")
     assert code == 400

@@ -101,7 +101,7 @@ def test_resolve_run_by_prefix_and_last(tmp_path: Path) -> None:
             queries.resolve_run(store, "@last~5")
         with pytest.raises(RunNotFoundError):
             queries.resolve_run(store, "ffffffff")
-        with pytest.raises(RunNotFoundError, match="not a run id"):
+        with pytest.raises(RunNotFoundError, match="There is no run named"):
             queries.resolve_run(store, "'; DROP TABLE runs; --")
         assert store.conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
 
