@@ -10,13 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from .db import Store, now, process_identity
+from .location import relative
 from .sql import chunks, marks
+from .writes import free_name
 
 # Runs that can stand for a stage: a sweep parent holds no work of its own.
 STAGE_KINDS = ("papermill", "interactive", "script", "cached")
 _RUN_LEVEL = 1 << 40  # run-level files sort after every execution of the run
 
-_STAGE_COLUMNS = "id, kind, notebook, notebook_hash, cwd, environment_id, started, cached_from"
+_STAGE_COLUMNS = "id, kind, jl_here(notebook, notebook_rel) AS notebook, notebook_hash, cwd, environment_id, started, cached_from"
 
 
 def latest_successful(store: Store) -> list[dict[str, Any]]:
@@ -60,9 +62,9 @@ def reusable(store: Store, notebook: str, *, limit: int = 20) -> list[dict[str, 
     ``--cache`` may reuse, newest first."""
     with store.translated():
         return store.query(
-            f"SELECT {_STAGE_COLUMNS} FROM runs WHERE notebook = ? AND kind = 'papermill'"
-            " AND status = 'succeeded' ORDER BY started DESC LIMIT ?",
-            (notebook, limit),
+            f"SELECT {_STAGE_COLUMNS} FROM runs WHERE (notebook = ? OR notebook_rel = ?)"
+            " AND kind = 'papermill' AND status = 'succeeded' ORDER BY started DESC LIMIT ?",
+            (notebook, relative(notebook, store.root), limit),
         )
 
 
@@ -75,10 +77,11 @@ def record_cached(
     stamp = now()
     with store.write() as conn:
         conn.execute(
-            "INSERT INTO runs (id, kind, notebook, notebook_hash, status, started, ended,"
-            " environment_id, git_id, parent_id, user, host, pid, pid_start, cwd, outputs_hash,"
-            " cached_from) SELECT ?, 'cached', notebook, notebook_hash, 'succeeded', ?, ?,"
-            " environment_id, git_id, ?, ?, ?, ?, ?, cwd, outputs_hash, id FROM runs WHERE id = ?",
+            "INSERT INTO runs (id, kind, notebook, notebook_rel, notebook_hash, status, started,"
+            " ended, environment_id, git_id, parent_id, user, host, pid, pid_start, cwd,"
+            " outputs_hash, cached_from, name) SELECT ?, 'cached', notebook, notebook_rel,"
+            " notebook_hash, 'succeeded', ?, ?, environment_id, git_id, ?, ?, ?, ?, ?, cwd,"
+            " outputs_hash, id, ? FROM runs WHERE id = ?",
             (
                 run_id,
                 stamp,
@@ -88,6 +91,7 @@ def record_cached(
                 ident["host"],
                 ident["pid"],
                 ident["pid_start"],
+                free_name(conn, run_id),
                 original,
             ),
         )
