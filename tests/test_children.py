@@ -201,3 +201,11 @@ def test_pipeline_run_records_its_children(project: Path) -> None:
     trace = lineage_json("trace", "model.pkl")
     inputs = {os.path.basename(n["path"]) for n in trace["nodes"] if n["type"] == "artifact"}
     assert {"data.csv", "prep.py", "clean.csv", "train.py"} <= inputs
+
+
+def test_unload_takes_the_marker_away(kernel: Kernel) -> None:
+    """After %unload_ext the kernel's children are untracked again."""
+    kernel.check("%load_ext jupyter_lineage")
+    kernel.check("import os\nassert os.environ['JUPYTER_LINEAGE_PARENT'].count(':') >= 3")
+    kernel.check("%unload_ext jupyter_lineage")
+    kernel.check("assert 'JUPYTER_LINEAGE_PARENT' not in os.environ")
