@@ -15,6 +15,7 @@ import stat
 import threading
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,33 @@ from .readers.install import context_kind
 Key = tuple[int, int, int]  # (size, mtime_ns, inode)
 _PLAIN_ABSOLUTE = re.compile(r"/(?!.*(?://|/\.\.?(?:/|$))).*[^/]\Z", re.S).match  # normal already
 _LAST_MAX = 200_000
+_PARALLEL_FROM = 512  # reads to look at by a cell's end, from which stats run on threads
+_stat_pool: ThreadPoolExecutor | None = None
+
+
+def _stat_chunk(names: list[str]) -> list[os.stat_result | None]:
+    out: list[os.stat_result | None] = []
+    for name in names:
+        try:
+            out.append(os.stat(name))
+        except OSError:
+            out.append(None)
+    return out
+
+
+def _stat_all(names: list[str]) -> dict[str, os.stat_result]:
+    """``os.stat`` of many files; each call releases the GIL, so a few threads overlap them."""
+    global _stat_pool
+    if _stat_pool is None:
+        _stat_pool = ThreadPoolExecutor(4, thread_name_prefix="jupyter-lineage-stat")
+    size = -(-len(names) // 4)
+    chunks = [names[i : i + size] for i in range(0, len(names), size)]
+    found: dict[str, os.stat_result] = {}
+    for chunk, stats in zip(chunks, _stat_pool.map(_stat_chunk, chunks), strict=True):
+        found.update((n, st) for n, st in zip(chunk, stats, strict=True) if st is not None)
+    return found
+
+
 _LATER = writes.Access(
     uri="", hash="", role="read"
 )  # a read to be looked at by the cell's end  # records of file versions kept for re-reads (about 100 MB at most)
@@ -206,18 +234,34 @@ class Accesses:
         return accesses + self.folders.collapse(written)
 
     def _settled(self, reads: list[writes.Access]) -> list[writes.Access]:
-        """The reads noted by name only, as the versions they are (one stat each, in a row)."""
+        """The reads noted by name only, as the versions they are (one stat each; a folder's
+        thousands of stats on a few threads, the syscalls overlapping)."""
+        stats = _stat_all(list(self._later)) if len(self._later) >= _PARALLEL_FROM else {}
         out = []
+        last, later, written, stat_of = self._last, self._later, self._writes, os.stat
         for name, access in zip(self._reads, reads, strict=True):
             if access is _LATER:
-                found = self._read_later(name, self._later[name])
+                api_kind = later[name]
+                if name not in written and not stats:  # the common case, inlined: one stat
+                    seen = last.get((name, "read", api_kind))
+                    if seen is not None:
+                        try:
+                            st = stat_of(name)
+                        except OSError:
+                            continue
+                        if seen[0] == (st.st_size, st.st_mtime_ns, st.st_ino):
+                            out.append(seen[1])
+                            continue
+                found = self._read_later(name, api_kind, stats.get(name))
                 if found is None:
                     continue
                 access = found
             out.append(access)
         return out
 
-    def _read_later(self, name: str, api_kind: str | None) -> writes.Access | None:
+    def _read_later(
+        self, name: str, api_kind: str | None, st: os.stat_result | None = None
+    ) -> writes.Access | None:
         if name in self._writes:
             # the cell read it, then wrote it: the version read is the one known before
             remembered = self.hashes.remembered(name)
@@ -231,7 +275,7 @@ class Accesses:
                 kind=kind_of(name, api_kind, "read"),
                 size=key[0],
             )
-        return self.hashed(name, "read", api_kind)
+        return self.hashed(name, "read", api_kind, st)
 
     # -- what the audit hook and the library wrappers see ---------------------------------------
     def note_path(self, path: Any, role: str, api_kind: str | None) -> None:
@@ -325,11 +369,14 @@ class Accesses:
                 changed.append(path)
         return changed
 
-    def hashed(self, path: str, role: str, api_kind: str | None) -> writes.Access | None:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None  # never created, or deleted before the cell ended: a temporary file
+    def hashed(
+        self, path: str, role: str, api_kind: str | None, st: os.stat_result | None = None
+    ) -> writes.Access | None:
+        if st is None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return None  # never created, or deleted before the cell ended: a temporary file
         if not stat.S_ISREG(st.st_mode):
             return None
         # The same version read again (a folder of images, every epoch): the record it made

@@ -33,10 +33,20 @@ class Folders:
         self.min_files = min_files
         self.sent: set[str] = set()
         self._last: dict[str, tuple[list[Access], Access]] = {}  # root -> its last folder
+        self._last_in: list[Access] = []
+        self._last_out: list[Access] = []
 
     def collapse(self, accesses: list[Access]) -> list[Access]:
         if len(accesses) < self.min_files:
             return accesses
+        if accesses == self._last_in:  # the same records as the last call (identity: cheap)
+            return list(self._last_out)
+        out = self._collapse(accesses)
+        self._last_in = accesses
+        self._last_out = [replace(a, members=None) if a.members else a for a in out]
+        return out
+
+    def _collapse(self, accesses: list[Access]) -> list[Access]:
         kept: list[Access] = []
         groups: dict[str, list[Access]] = {}
         for a in accesses:

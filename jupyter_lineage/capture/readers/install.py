@@ -30,9 +30,12 @@ _local = threading.local()  # .inside: a wrapped call is running on this thread;
 # kind of what it opens through Python (Spec.inner_kind)
 
 
+_kinds_running = [0]  # wrapped calls with an inner kind running, any thread: 0 on the hot path
+
+
 def context_kind() -> str | None:
     """The kind the running wrapped call gives files it opens itself (the audit hook asks)."""
-    return getattr(_local, "kind", None)
+    return getattr(_local, "kind", None) if _kinds_running[0] else None
 
 
 class Sink(Protocol):
@@ -119,12 +122,16 @@ def wrap(spec: Spec, original: Callable[..., Any], notes: Notes) -> Callable[...
             return original(*args, **kwargs)
         later, since_ns = notes.before(spec, args, kwargs)
         _local.inside = True
-        _local.kind = spec.inner_kind
+        if spec.inner_kind:
+            _local.kind = spec.inner_kind
+            _kinds_running[0] += 1
         try:
             result = original(*args, **kwargs)
         finally:
             _local.inside = False
-            _local.kind = None
+            if spec.inner_kind:
+                _local.kind = None
+                _kinds_running[0] -= 1
         if later:
             notes.after(spec, later, since_ns, (args, kwargs, result))
         return result
