@@ -33,6 +33,7 @@ from .readers.install import context_kind
 Key = tuple[int, int, int]  # (size, mtime_ns, inode)
 _PLAIN_ABSOLUTE = re.compile(r"/(?!.*(?://|/\.\.?(?:/|$))).*[^/]\Z", re.S).match  # normal already
 _LAST_MAX = 200_000
+_SMALL_FILE = 64 * 1024  # below this, hashing costs no more than a look-up in the store
 _PARALLEL_FROM = 512  # reads to look at by a cell's end, from which stats run on threads
 _stat_pool: ThreadPoolExecutor | None = None
 
@@ -114,12 +115,16 @@ class HashCache:
         cached = self._memory.get(path)
         if cached is not None and cached[0] == key:
             return cached[1], key
-        digest = self._stored(path, key)
+        # A small file is hashed as fast as its hash is looked up in the store: it is hashed,
+        # and its hash kept in memory only (a folder of 2,000 images adds no cache rows).
+        small = st.st_size < _SMALL_FILE
+        digest = None if small else self._stored(path, key)
         if digest is None:
             with hook.ours():  # the hasher's own open() is not the user's
                 digest, st = hash_file(path)
             key = stat_key(st)
-            self.new.append((path, *key, digest))
+            if not small:
+                self.new.append((path, *key, digest))
         self._memory[path] = (key, digest)
         return digest, key
 
