@@ -14,7 +14,10 @@ import click
 from ..errors import LineageError
 from . import compare, dag, gathering, maintenance, models, pipelines, queries, setup_cmds  # noqa: F401  (each registers its commands on `cli`)
 from .base import cli
+from .help import apply
 from .pipelines import expand_sweep_values
+
+apply(cli)
 
 __all__ = ["cli", "main", "run"]
 

@@ -42,7 +42,7 @@ RUN_COLUMNS = (
 )
 
 
-@cli.command("runs", short_help="List runs, newest first (filter, sort, choose columns).")
+@cli.command("runs")
 @click.option("--notebook", help="Only runs of this notebook.")
 @click.option("--limit", type=WholeNumber(), default=None, help="At most this many runs.")
 @click.option(
@@ -78,14 +78,7 @@ def runs_cmd(
     db: str | None,
     as_json: bool,
 ) -> None:
-    """List runs, newest first, with their names, parameters and metrics.
-
-    \b
-    Examples:
-      jupyter lineage runs --limit 10
-      jupyter lineage runs --where 'auc > 0.8' --where 'params.C = 0.5'
-      jupyter lineage runs --sort auc --columns name,params.C,auc,status
-    """
+    """List runs, newest first, with their names, parameters and metrics."""
     chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     if columns is not None and not chosen:
         raise UsageError("--columns needs at least one column, e.g. --columns name,status,auc.")
@@ -141,7 +134,7 @@ def _cell(r: dict[str, Any], col: str) -> str:
     return escape(str(value))
 
 
-@cli.command("rename", short_help="Name a run (names work wherever an id does); add a note.")
+@cli.command("rename")
 @click.argument("run")
 @click.argument("name", required=False)
 @click.option("--note", help="A note kept with the run (an empty string clears it).")
@@ -152,12 +145,6 @@ def rename_cmd(run: str, name: str | None, note: str | None, db: str | None, as_
 
     Every run gets a generated name when it starts (adjective-noun-NN); a name works wherever
     a run id does: show, diff, reproduce, env, trace's answers, the sidebar.
-
-    \b
-    Examples:
-      jupyter lineage rename @last baseline --note "first model, C=1"
-      jupyter lineage rename brisk-otter-42 tuned-c05
-      jupyter lineage diff baseline tuned-c05
     """
     data = api.rename(run, name, note=note, db=db)
     if as_json:
