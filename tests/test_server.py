@@ -290,3 +290,26 @@ async def test_dataflow_in_the_graph_gather_and_stale_cells(
     assert code == 400 and "artifact" in body["message"]
     code, body = await _error(jp_fetch, "gather", artifact="0" * 32)
     assert code == 404
+
+
+async def test_one_run_with_the_files_of_its_folders(
+    jp_fetch: Any, jp_root_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``runs/ID?files=1`` is ``show --files``: a folder read as one dataset lists its files."""
+    monkeypatch.delenv("JUPYTER_LINEAGE_DB", raising=False)
+    monkeypatch.chdir(jp_root_dir)
+    (jp_root_dir / "nb.ipynb").write_text("{}")
+    images = jp_root_dir / "images"
+    images.mkdir()
+    for i in range(25):
+        (images / f"{i:02}.png").write_bytes(bytes([i]) * 10)
+    t = Tracker(notebook=str(jp_root_dir / "nb.ipynb"))
+    _cell(t, "read all", lambda: [p.read_bytes() for p in sorted(images.iterdir())])
+    t.close()
+    plain = await _get(jp_fetch, "runs", t.run_id, notebook="nb.ipynb")
+    [folder] = plain["files_read"]
+    assert folder["path"] == f"{images}/" and folder["files"] == 25 and "members" not in folder
+    full = await _get(jp_fetch, "runs", t.run_id, notebook="nb.ipynb", files="1")
+    members = full["files_read"][0]["members"]
+    assert [m["name"] for m in members] == [f"{i:02}.png" for i in range(25)]
+    assert all(m["hash"].startswith("blake3:") and m["size"] == 10 for m in members)
