@@ -201,3 +201,24 @@ def test_stale_cells_after_an_edit_survive_a_restart(project: Path, data: Path) 
         assert "stale cells [4]" in k.check("%track").stdout
     finally:
         k.shutdown()
+
+
+def test_dataflow_survives_a_sigkill_through_the_journal(project: Path) -> None:
+    """The names and edges are part of the cell's one record: journaled at the cell's end."""
+    import os
+    import signal
+
+    k = Kernel(str(project))
+    k.check("%load_ext jupyter_lineage")
+    status = k.check("%track").stdout
+    run_id = next(ln.split()[1] for ln in status.splitlines() if ln.split()[:1] == ["run"])
+    k.check("a = 1", cell_id="one")
+    k.check("b = a + 1", cell_id="two")
+    process = k.km.provisioner.process  # type: ignore[attr-defined]
+    os.kill(process.pid, signal.SIGKILL)  # at once: nothing had time to reach SQLite
+    process.wait(timeout=10)
+    k.kc.stop_channels()
+    show = lineage_json("show", run_id)  # ingests the dead kernel's journal
+    by_cell = {e["cell_id"]: e for e in show["executions"]}
+    assert by_cell["two"]["dataflow"]["uses"] == ["a"]
+    assert by_cell["two"]["depends_on"] == [{"execution": by_cell["one"]["id"], "names": ["a"]}]

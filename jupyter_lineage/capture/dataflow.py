@@ -53,10 +53,13 @@ class Names:
     # a function or class defined here -> the globals it reads and may update when called
     functions: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = ()
     opaque: bool = False  # exec/eval/globals()/%run: depends on every earlier execution
+    # it may bind names its AST does not show (`from m import *`, a magic, exec): the
+    # namespace is then checked whole after it
+    hidden_binds: bool = False
     parsed: bool = True
 
 
-UNPARSED = Names(parsed=False)
+UNPARSED = Names(parsed=False, hidden_binds=True)
 
 
 @dataclass(slots=True)
@@ -110,6 +113,7 @@ class _Cell(ast.NodeVisitor):
         self.deletes: set[str] = set()
         self.functions: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self.opaque = False
+        self.hidden_binds = False
         self._statement_call: ast.Call | None = None  # the call a bare expression statement is
 
     # -- names ----------------------------------------------------------------------------------
@@ -169,6 +173,7 @@ class _Cell(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import | ast.ImportFrom) -> None:
         for alias in node.names:
             if alias.name == "*":
+                self.hidden_binds = True
                 continue  # the namespace check after the cell sees what it bound
             self._store(alias.asname or alias.name.split(".")[0])
 
@@ -182,6 +187,7 @@ class _Cell(ast.NodeVisitor):
         statement, self._statement_call = self._statement_call is node, None
         magic = _ipython_call(node)
         if magic is not None:
+            self.hidden_binds = True
             self._magic(*magic)
         func = node.func
         if isinstance(func, ast.Name) and func.id in OPAQUE_CALLS:
@@ -508,4 +514,5 @@ class Analyzer:
                 (name, loads, updates) for name, (loads, updates) in cell.functions.items()
             ),
             opaque=cell.opaque,
+            hidden_binds=cell.hidden_binds or cell.opaque,
         )

@@ -111,10 +111,23 @@ class Dataflow:
     def execution(self, exec_id: str, source: str, *, failed: bool = False) -> CellFlow:
         """Record one finished execution and return its dataflow (the notebook's thread)."""
         names: Names = self.analyzer.names(source)
-        ids, changed = self._snapshot()
-        rebound = {n for n in changed if not _ipython_managed(n)}
-        deleted = {n for n in self._ids if n not in ids and n in self._definer}
-        self._ids = ids
+        # The whole namespace is compared (one pass over it, which grows with IPython's
+        # history names) only after a cell that may bind names its AST does not show, or that
+        # failed part-way; otherwise the AST is exact and the baseline is kept by name.
+        rebound: set[str] = set()
+        deleted: set[str] = set()
+        if failed or names.hidden_binds:
+            ids, changed = self._snapshot()
+            rebound = {n for n in changed if not _ipython_managed(n)}
+            deleted = {n for n in self._ids if n not in ids and n in self._definer}
+            self._ids = ids
+        elif self.namespace is not None:
+            ns_now = self.namespace
+            for name in names.defines:
+                if name in ns_now:
+                    self._ids[name] = id(ns_now[name])
+            for name in names.deletes:
+                self._ids.pop(name, None)
         ns = self.namespace
 
         uses, called_updates = self._expand(set(names.uses))
