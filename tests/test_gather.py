@@ -84,6 +84,15 @@ def test_gather_a_papermill_run_puts_parameters_first(project: Path) -> None:
     found = lineage_json("trace", "total.json")
     inputs = {Path(n["path"]).name for n in found["nodes"] if n["type"] == "artifact"}
     assert inputs == {"train.csv", "total.json"}  # codes.csv is not upstream
+    cells = {n["source"].splitlines()[0] for n in found["nodes"] if n["type"] == "execution"}
+    assert cells == {
+        "scale = 1",  # the defaults: offset is used
+        "# Parameters",  # what papermill injected: scale
+        "import json",
+        "rows = open('train.csv').read().splitlines()[1:]",
+        "total = sum(float(r.split(',')[0] or 0) for r in rows) * scale + offset",
+        "json.dump({'total': total}, open('total.json', 'w'))",
+    }
 
     data = lineage_json("gather", "total.json", "--verify")
     assert Path(data["output"]).name == "total.gathered.ipynb"
