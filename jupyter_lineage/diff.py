@@ -6,7 +6,9 @@ Every section is empty (``{}`` or ``[]``) when that part of the two runs is the 
 
 from __future__ import annotations
 
+import ast
 import difflib
+import json
 from typing import Any
 
 from .store import Store, details, queries
@@ -26,12 +28,23 @@ def _mapping(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _is_setup(source: str) -> bool:
+    """A cell that only switches tracking on (``%load_ext jupyter_lineage``): a pipeline run
+    has it on anyway, so it is never a difference in the code."""
+    lines = [
+        ln.strip() for ln in source.splitlines() if ln.strip() and not ln.strip().startswith("#")
+    ]
+    return bool(lines) and all(
+        ln in ("%load_ext jupyter_lineage", "%reload_ext jupyter_lineage") for ln in lines
+    )
+
+
 def _cells(run: dict[str, Any]) -> list[dict[str, Any]]:
     """The code as executed; a cell run several times counts with its last source."""
     seen: dict[str, dict[str, Any]] = {}
     cells = []
     for e in run["executions"]:
-        if e["source"].startswith(_INJECTED):
+        if e["source"].startswith(_INJECTED) or _is_setup(e["source"]):
             continue
         if e["cell_id"]:
             if e["cell_id"] in seen:
@@ -42,6 +55,42 @@ def _cells(run: dict[str, Any]) -> list[dict[str, Any]]:
             item = {"cell_id": None, "source": e["source"]}
         cells.append(item)
     return cells
+
+
+def defaults(snapshot: str | None) -> dict[str, Any]:
+    """The literal values a notebook's ``parameters``-tagged cell assigns (what a pipeline run
+    uses for the parameters it was not given)."""
+    try:
+        nb = json.loads(snapshot or "")
+        cell = next(
+            c for c in nb.get("cells", []) if "parameters" in c.get("metadata", {}).get("tags", [])
+        )
+        source = cell.get("source", "")
+        tree = ast.parse("".join(source) if isinstance(source, list) else source)
+    except (ValueError, StopIteration, SyntaxError, AttributeError):
+        return {}
+    out: dict[str, Any] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+            out.update({t.id: value for t in targets if isinstance(t, ast.Name)})
+    return out
+
+
+def _parameters(run: dict[str, Any], store: Store | None) -> dict[str, Any]:
+    """What a run ran with: a pipeline run's given parameters over its notebook's defaults (an
+    interactive run records its parameters cell's values, so the two compare like for like)."""
+    if (
+        store is None
+        or run.get("kind") not in ("papermill", "cached")
+        or not run.get("notebook_hash")
+    ):
+        return run["parameters"]
+    return {**defaults(details.blob(store, run["notebook_hash"])), **run["parameters"]}
 
 
 def _unified(a: str, b: str, label: str) -> str:
@@ -197,7 +246,7 @@ def compare(a: dict[str, Any], b: dict[str, Any], store: Store | None = None) ->
     return {
         "a": _summary(a),
         "b": _summary(b),
-        "parameters": _mapping(a["parameters"], b["parameters"]),
+        "parameters": _mapping(_parameters(a, store), _parameters(b, store)),
         "code": _code(a, b),
         "inputs": _files(a["files_read"], b["files_read"], own_notebooks, store),
         "outputs": _files(a["files_written"], b["files_written"], own_notebooks, store),

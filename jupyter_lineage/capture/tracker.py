@@ -25,7 +25,7 @@ from ..store import queries, writes
 from ..store.db import now, process_identity
 from ..store.location import for_notebook
 from ..urls import scrub_text
-from . import child, hook, registry
+from . import child, hook, params_cell, registry
 from .accesses import Accesses, HashCache
 from .dependencies import Dataflow
 from .environment import PackageWatch, capture_environment
@@ -85,6 +85,7 @@ class Tracker:
         self._exec_id: str | None = None
         self._last_exec_id: str | None = None
         self._cell_id: str | None = None
+        self._params_cell: tuple[str | None, str] | None = None  # the notebook's, when interactive
         self._source = ""
         self._t0 = 0.0
         self._started = ""
@@ -144,6 +145,9 @@ class Tracker:
     def _capture_context(self) -> None:
         hook.mark_thread_ours()
         run_id = self.run_id
+        if self.kind == "interactive":
+            with contextlib.suppress(Exception):  # no notebook file, not JSON: no parameters
+                self._params_cell = params_cell.find(self.notebook)
         try:
             environment = capture_environment()
             self.outbox.put(
@@ -264,6 +268,8 @@ class Tracker:
             if accesses.errors:
                 exc = accesses.errors[0]
                 self.warn("hook", f"a file access could not be recorded ({exc!r}).")
+            if self._params_cell is not None and error is None:
+                self._record_parameters()
             self._report()
             self._check_environment(self._source)
             self.wrappers.poll()
@@ -273,6 +279,21 @@ class Tracker:
         finally:
             outbox.cell_running = False
             self._exec_id = None
+
+    def _record_parameters(self) -> None:
+        """The parameters cell just ran in an interactive session: its values are the run's
+        parameters (the latest run of that cell counts)."""
+        cell = self._params_cell
+        namespace = self.dataflow.namespace
+        if (
+            cell is None
+            or namespace is None
+            or not params_cell.is_it(cell, self._cell_id, self._source)
+        ):
+            return
+        found = params_cell.values(self._source, namespace)
+        if found:
+            self.log_params(found)
 
     def running_execution(self) -> str | None:
         """The id of the cell running now, if one is."""

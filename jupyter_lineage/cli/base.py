@@ -95,6 +95,28 @@ def status_text(status: str) -> str:
     return f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]"
 
 
+def ago(stamp: str) -> str:
+    """How long ago, in words a person reads at a glance (``3 min ago``)."""
+    then = datetime.fromisoformat(stamp)
+    s = max(0.0, (datetime.now(then.tzinfo) - then).total_seconds())
+    if s < 60:
+        return "just now"
+    if s < 3600:
+        return f"{s // 60:.0f} min ago"
+    if s < 86400:
+        return f"{s // 3600:.0f} h ago"
+    return f"{s // 86400:.0f} d ago"
+
+
+def run_state(run: dict[str, Any]) -> str:
+    """A run's status as a person reads it: an interactive session whose kernel still lives is
+    *active* with the time of its last cell, not an endless "running"."""
+    if run["status"] == "running" and run["kind"] == "interactive":
+        last = run.get("last_cell")
+        return "[yellow]active[/]" + (f" (last cell {ago(last)})" if last else " (no cell yet)")
+    return status_text(run["status"])
+
+
 def file_list(files: list[dict[str, Any]]) -> str:
     """Files of a run or cell on one line, paths shortened."""
     return (

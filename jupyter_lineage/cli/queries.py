@@ -21,6 +21,7 @@ from .base import (
     emit_json,
     file_list,
     json_option,
+    run_state,
     seconds,
     short_path,
     status_text,
@@ -116,7 +117,7 @@ def _cell(r: dict[str, Any], col: str) -> str:
         "run": lambda: r["id"][:13],
         "kind": lambda: r["kind"],
         "notebook": lambda: escape(short_path(r["notebook"])),
-        "status": lambda: status_text(r["status"]),
+        "status": lambda: run_state(r),
         "started": lambda: when(r["started"]),
         "took": lambda: seconds(r["duration_s"]),
         "cells": lambda: (

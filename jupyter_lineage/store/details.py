@@ -48,14 +48,20 @@ def run_metrics(store: Store, run_id: str) -> dict[str, Any]:
 
 def execution_counts(store: Store, run_ids: list[str]) -> dict[str, tuple[int, int]]:
     """(executions, executions that raised) of each run that has any."""
-    out: dict[str, tuple[int, int]] = {}
+    return {k: (n, errors) for k, (n, errors, _last) in execution_activity(store, run_ids).items()}
+
+
+def execution_activity(store: Store, run_ids: list[str]) -> dict[str, tuple[int, int, str]]:
+    """(executions, executions that raised, when the last one started) of each run that has
+    any."""
+    out: dict[str, tuple[int, int, str]] = {}
     for chunk in chunks(run_ids):
-        for run_id, n, errors in store.conn.execute(
-            "SELECT run_id, count(*), count(error_name) FROM executions"
+        for run_id, n, errors, last in store.conn.execute(
+            "SELECT run_id, count(*), count(error_name), max(started) FROM executions"
             f" WHERE run_id IN ({marks(chunk)}) GROUP BY run_id",
             chunk,
         ):
-            out[run_id] = (n, errors)
+            out[run_id] = (n, errors, last)
     return out
 
 

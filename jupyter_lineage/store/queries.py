@@ -227,13 +227,13 @@ def list_runs(
     ids = [r["id"] for r in rows]
     params = details.params(store, ids)
     metrics, _ = details.metrics(store, ids)
-    counts = details.execution_counts(store, ids)
+    activity = details.execution_activity(store, ids)
     out = []
     for r in rows:
         item = _run_summary(r)
         item["parameters"] = params[r["id"]]
         item["metrics"] = metrics[r["id"]]
-        item["executions"], item["errors"] = counts.get(r["id"], (0, 0))
+        item["executions"], item["errors"], item["last_cell"] = activity.get(r["id"], (0, 0, None))
         out.append(item)
     return out
 
