@@ -34,13 +34,19 @@ def run_stages(folder: Path, db: Path, *names: str) -> None:
         lineage("run", name, db=db, cwd=folder)
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("dag") / "project"
+def ran_project(base: Path) -> tuple[Path, Path]:
+    """examples/ copied under ``base``, its three pipeline notebooks run once each: the
+    pipeline folder and the store."""
+    root = base / "project"
     folder = make_project(root)
     db = root / ".lineage" / "lineage.db"
     run_stages(folder, db, *STAGES)
     return folder, db
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return ran_project(tmp_path_factory.mktemp("dag"))
 
 
 def dag_json(db: Path, *args: str, cwd: Path | None = None) -> Any:
@@ -171,10 +177,8 @@ def test_real_dvc_repro_accepts_the_dvc_yaml(tmp_path: Path) -> None:
     import os
     import sys
 
-    root = tmp_path / "project"
-    folder = make_project(root)
-    db = root / ".lineage" / "lineage.db"
-    run_stages(folder, db, *STAGES)
+    folder, db = ran_project(tmp_path)
+    root = folder.parent
     lineage("dag", "--format", "dvc", "-o", "dvc.yaml", db=db, cwd=folder)
     env = {
         **os.environ,

@@ -14,16 +14,12 @@ import nbformat
 import pytest
 
 from .conftest import lineage
-from .test_dag import STAGES, _notebook, make_project, run_stages
+from .test_dag import STAGES, _notebook, ran_project, run_stages
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("repro") / "project"
-    folder = make_project(root)
-    db = root / ".lineage" / "lineage.db"
-    run_stages(folder, db, *STAGES)
-    return folder, db
+    return ran_project(tmp_path_factory.mktemp("repro"))
 
 
 def repro(db: Path, folder: Path, *args: str, code: int = 0) -> dict[str, Any]:

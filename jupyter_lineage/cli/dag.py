@@ -4,6 +4,7 @@ date)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,17 @@ from .base import (
 )
 
 ENV_CHOICE = click.Choice(["ignore", "strict"])
+
+
+def env_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--env",
+        "env_mode",
+        type=ENV_CHOICE,
+        default="ignore",
+        show_default=True,
+        help="strict: a changed version of a package a stage imports makes it stale.",
+    )(func)
 
 
 def _stage_label(s: dict[str, Any]) -> str:
@@ -92,14 +104,7 @@ def print_tree(data: dict[str, Any]) -> None:
     show_default=True,
     help="A tree, JSON, Graphviz DOT, Mermaid, a dvc.yaml, or a GitHub Actions workflow.",
 )
-@click.option(
-    "--env",
-    "env_mode",
-    type=ENV_CHOICE,
-    default="ignore",
-    show_default=True,
-    help="strict: a changed version of a package a stage imports makes it stale.",
-)
+@env_option
 @click.option(
     "-o",
     "--output",
@@ -182,14 +187,7 @@ def _event(kind: str, s: dict[str, Any]) -> None:
     help="Independent stages run side by side in this many processes (default: CPU count).",
 )
 @click.option("--scheduler", metavar="ADDRESS", help="Run the stages on this Dask scheduler.")
-@click.option(
-    "--env",
-    "env_mode",
-    type=ENV_CHOICE,
-    default="ignore",
-    show_default=True,
-    help="strict: a changed version of a package a stage imports makes it run again.",
-)
+@env_option
 @click.option(
     "--cache/--no-cache",
     default=True,
