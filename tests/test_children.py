@@ -209,3 +209,27 @@ def test_unload_takes_the_marker_away(kernel: Kernel) -> None:
     kernel.check("import os\nassert os.environ['JUPYTER_LINEAGE_PARENT'].count(':') >= 3")
     kernel.check("%unload_ext jupyter_lineage")
     kernel.check("assert 'JUPYTER_LINEAGE_PARENT' not in os.environ")
+
+
+def test_a_pipeline_started_from_a_cell_records_its_own_run(tracked: Kernel, project: Path) -> None:
+    """`!jupyter lineage run` in a tracked cell: the tool's files (the kernel's connection file,
+    the notebook) are not the cell's data; the pipeline records a run of its own."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("t = open('data.csv').read()")]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, str(project / "inner.ipynb"))
+    cli = Path(sys.executable).parent / "jupyter-lineage"
+    tracked.check(f"!{cli} run inner.ipynb", cell_id="nested")
+    runs = lineage_json("runs")
+    (outer,) = [r for r in runs if r["kind"] == "interactive"]
+    (inner,) = [r for r in runs if r["kind"] == "papermill"]
+    nested = _cell(lineage_json("show", outer["id"]), "nested")
+    assert nested["reads"] == [] and nested["writes"] == [] and nested["children"] == []
+    inner_show = lineage_json("show", inner["id"])
+    assert _names(inner_show["executions"][0]["reads"]) == {"data.csv"}

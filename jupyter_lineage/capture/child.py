@@ -260,6 +260,19 @@ def _rebuilt_batch(cls: Any, args: tuple[Any, ...], execution_id: str) -> Any:
     return batch
 
 
+def disown() -> None:
+    """``jupyter lineage`` itself run from a tracked cell (``!jupyter lineage run x.ipynb``):
+    what the tool opens (the notebook, the kernel's connection file, the store) is not the cell's
+    data, and a pipeline it starts records a run of its own; so it records nothing as a child,
+    nor do its own children."""
+    capture = registry.child()
+    if capture is not None:
+        capture.done = True
+        capture.accesses.active = False
+        registry.deactivate_child(capture)
+    os.environ.pop(ENV, None)
+
+
 def _end_by(signum: int) -> None:
     """End the way the signal would have ended the process without us."""
     signal.signal(signum, signal.SIG_DFL)

@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from ..capture import child
 from ..errors import LineageError
 from . import compare, dag, gathering, maintenance, models, pipelines, queries, setup_cmds  # noqa: F401  (each registers its commands on `cli`)
 from .base import cli
@@ -25,6 +26,8 @@ __all__ = ["cli", "main", "run"]
 def main(argv: list[str] | None = None) -> int:
     """Entry point: LineageError and usage errors become one line on stderr, exit code 2."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:
+        child.disown()  # started from a tracked cell: the tool's own files are not the cell's
     # jsonschema (via nbformat) imports rfc3987_syntax when it is installed, and that compiles
     # lark grammars at import: 0.7 s to 3 s depending on heap layout, paid by every `run`. None
     # of our commands validates IRIs, so this process declines that optional import.
