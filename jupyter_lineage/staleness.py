@@ -204,8 +204,12 @@ def stale_cells(store: Store, notebook: str | None = None) -> list[dict[str, Any
     report: list[dict[str, Any]] = []
     if not replaced:
         return report
+    # one walk down from the replaced executions finds the candidates; only those are explained
+    reached, _ = dataflow.downstream(store, sorted(replaced))
     for (nb, cell_id), runs_of_cell in by_cell.items():
         latest = runs_of_cell[-1]
+        if latest["id"] not in reached or latest["id"] in replaced:
+            continue
         upstream, _ = dataflow.upstream(store, [latest["id"]], run_id=latest["run_id"])
         because = []
         for up in sorted(upstream & replaced.keys()):
