@@ -286,6 +286,16 @@ async def test_dataflow_in_the_graph_gather_and_stale_cells(
     ]
     assert gathered["name"] == "model.gathered.ipynb"
     assert await _get(jp_fetch, "cells", "stale", notebook="nb.ipynb") == []
+    traced = await _get(jp_fetch, "trace", artifact=model["id"], notebook="nb.ipynb")
+    assert traced["view"] == "dataflow"
+    flows = [e for e in traced["edges"] if e["type"] == "flow"]
+    assert [e["names"] for e in flows] == [["raw"]]
+    cells = {n["source"] for n in traced["nodes"] if n["type"] == "execution"}
+    assert "<img src=x onerror=alert(1)>" not in cells  # not upstream of the model
+    whole = await _get(jp_fetch, "trace", artifact=model["id"], whole_run="1", notebook="nb.ipynb")
+    assert "<img src=x onerror=alert(1)>" in {
+        n["source"] for n in whole["nodes"] if n["type"] == "execution"
+    }
     code, body = await _error(jp_fetch, "gather")
     assert code == 400 and "artifact" in body["message"]
     code, body = await _error(jp_fetch, "gather", artifact="0" * 32)

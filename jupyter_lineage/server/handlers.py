@@ -282,6 +282,53 @@ class PipelineHandler(LineageHandler):
         await self.respond(produce)
 
 
+class TraceHandler(LineageHandler):
+    """``trace --json`` of one artifact version (by id): dataflow, or ``whole_run=1``;
+    executions and runs of notebooks outside the root are left out."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        artifact = self.arg("artifact")
+        if not artifact:
+            self.fail(UsageError("Give the file version to trace as ?artifact=ID."))
+            return
+        downstream = self.arg("downstream") in ("1", "true")
+        whole_run = self.arg("whole_run") in ("1", "true")
+        raw_depth = self.arg("depth")
+        depth = None if raw_depth is None else whole_number("depth", raw_depth, 0, MAX_DEPTH)
+
+        def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
+            from ..store import artifacts, lineage
+
+            root = artifacts.artifact(store, artifact)
+            if root is None:
+                raise ArtifactNotFoundError(f"No artifact {artifact} in this lineage database.")
+            data = lineage.trace(
+                store, root, downstream=downstream, depth=depth, whole_run=whole_run
+            )
+            inside = {r["id"] for r in data["runs"] if scope.inside(r.get("notebook"))}
+            if data["runs"] and not inside:
+                raise ArtifactNotFoundError(f"No artifact {artifact} under this server's root.")
+            data["runs"] = [r for r in data["runs"] if r["id"] in inside]
+            data["nodes"] = [
+                n for n in data["nodes"] if n["type"] != "execution" or n["run_id"] in inside
+            ]
+            kept = {n["id"] for n in data["nodes"]}
+            data["edges"] = [
+                e for e in data["edges"] if e["source"] in kept and e["target"] in kept
+            ]
+            linked = {x for e in data["edges"] for x in (e["source"], e["target"])}
+            data["nodes"] = [  # files only hidden runs touched go with them
+                n
+                for n in data["nodes"]
+                if n["type"] != "artifact" or n["id"] in linked or n["id"] == root["id"]
+            ]
+            data["view"] = "whole-run" if whole_run else "dataflow"
+            return data
+
+        await self.respond(produce)
+
+
 class GatherHandler(LineageHandler):
     """``gather --json`` of one artifact version, with the notebook's JSON: the sidebar opens it
     as a new notebook through JupyterLab's own contents API (this API never writes)."""
@@ -332,6 +379,7 @@ ROUTES = [
     (r"models", ModelsHandler),
     (r"models/([0-9a-f]{6,64})", ModelHandler),
     (r"pipeline", PipelineHandler),
+    (r"trace", TraceHandler),
     (r"gather", GatherHandler),
     (r"cells/stale", StaleCellsHandler),
 ]
