@@ -126,13 +126,13 @@ def _notebook(folder: Path) -> Path:
 
 def test_run_name_and_progress(project: Path, db: Path) -> None:
     nb = _notebook(project)
-    proc = lineage("run", str(nb), "--name", "first-try")
+    proc = lineage("run", str(nb), "--name", "first-try", "--progress")
     assert "Executing" in proc.stderr and "3/3" in proc.stderr  # papermill's per-cell bar
     assert "first-try" in proc.stdout
     assert lineage_json("show", "first-try")["parameters"] == {}
     again = lineage("run", str(nb), "--name", "first-try", check=False)
     assert again.returncode == 2 and "has that name" in again.stderr
-    quiet = lineage("run", str(nb), "--no-progress")
+    quiet = lineage("run", str(nb))  # stderr is not a terminal: no bar unless asked
     assert "Executing" not in quiet.stderr
 
 

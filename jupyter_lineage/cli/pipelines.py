@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -98,9 +99,9 @@ def _summary(data: dict[str, Any]) -> None:
 @click.option("--name", help="Name the run (default: a generated adjective-noun-NN).")
 @click.option(
     "--progress/--no-progress",
-    default=True,
-    show_default=True,
-    help="Show papermill's per-cell progress bar on stderr while the notebook runs.",
+    default=None,
+    help="Show papermill's per-cell progress bar on stderr while the notebook runs"
+    " [default: when stderr is a terminal].",
 )
 @db_option
 @json_option
@@ -115,7 +116,7 @@ def run_cmd(
     log_output: bool,
     cache: bool,
     name: str | None,
-    progress: bool,
+    progress: bool | None,
     db: str | None,
     as_json: bool,
 ) -> None:
@@ -137,7 +138,7 @@ def run_cmd(
         log_output=log_output,
         cache=cache,
         name=name,
-        progress=progress,
+        progress=sys.stderr.isatty() if progress is None else progress,
     )
     if as_json:
         emit_json(data)
