@@ -34,6 +34,9 @@ _deferred: Any = None
 
 def _pre_run_cell(info: Any) -> None:
     global _deferred
+    if not getattr(info, "store_history", True):
+        # a frontend's own request (VS Code's start-up code, its variable viewer), not a cell
+        return
     if _deferred is not None:
         shell, _deferred = _deferred, None
         try:

@@ -213,9 +213,10 @@ def test_vs_code_names_the_notebook_after_start_up(home: Path, tmp_path: Path) -
     notebook = folder / "analysis.ipynb"
     k = Kernel(str(folder))
     try:
-        msg_id = k.kc.execute(f"__vsc_ipynb_file__ = {str(notebook)!r}", silent=True)
-        k.kc.get_shell_msg(timeout=60)  # its reply
-        assert msg_id
+        # as a frontend's own request: not silent, but kept out of the history
+        msg_id = k.kc.execute(f"__vsc_ipynb_file__ = {str(notebook)!r}", store_history=False)
+        while k.kc.get_shell_msg(timeout=60)["parent_header"].get("msg_id") != msg_id:
+            pass
         k.check("open('out.txt', 'w').write('x')")
         status = k.check("%track").stdout
     finally:
@@ -223,3 +224,4 @@ def test_vs_code_names_the_notebook_after_start_up(home: Path, tmp_path: Path) -
     assert f"notebook   {notebook}" in status
     (run,) = _runs(folder)
     assert run["notebook"] == str(notebook) and run["kind"] == "interactive"
+    assert _execution_count(folder) == 2  # the cell and %track; not the frontend's request
