@@ -44,12 +44,27 @@ SUITES = {
 }
 
 
+def _versions() -> dict[str, str]:
+    """The versions both sides of each comparison ran with."""
+    from importlib import metadata
+
+    out = {}
+    for name in ("jupyter-lineage", "papermill", "nbclient", "ipykernel", "mlflow", "blake3"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    out["sqlite"] = __import__("sqlite3").sqlite_version
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, smaller data")
     parser.add_argument("--only", nargs="*", choices=sorted(SUITES), help="run only these")
     args = parser.parse_args()
     console = Console()
+    load_before = os.getloadavg()[0]
     results = []
     for name in args.only or SUITES:
         console.print(f"[bold]{name}[/] …")
@@ -82,6 +97,9 @@ def main() -> int:
                     "platform": platform.platform(),
                 },
                 "quick": args.quick,
+                "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "load": {"before": load_before, "after": os.getloadavg()[0]},
+                "versions": _versions(),
                 "results": [r.__dict__ for r in results],
             },
             indent=2,

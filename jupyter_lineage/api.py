@@ -283,6 +283,7 @@ def run(notebook: str, parameters: dict[str, Any] | None = None, **options: Any)
     result = run_notebook(notebook, parameters, **options)
     summary = show(result.run_id, db=result.db)
     summary["output_notebook"] = result.output
+    summary["exit_code"] = result.exit_code  # papermill's for this ending (138: the kernel died)
     return summary
 
 

@@ -72,9 +72,12 @@ def _status(args: list[str]) -> None:
             ("dropped", "dropped-from-memory"),
             ("hash_errors", "unhashable-files"),
             ("access_errors", "unrecorded-accesses"),
+            ("reader_errors", "reader-wrapper-failures"),
         )
         if info.get(key)
     ]
+    if info.get("git_error"):
+        missed.append(f"git-state ({info['git_error']})")
     if missed:
         lines.append(f"  not recorded  {'  '.join(missed)}")
     if info.get("notebook"):

@@ -90,24 +90,31 @@ def _upstream_inputs(store: Store, run_id: str, seq: int) -> list[dict[str, Any]
     runs that wrote what they read, recursively. Nearest first."""
     found: dict[str, dict[str, Any]] = {}
     covered: dict[str, int] = {}
-    frontier = [(run_id, seq, 0)]
-    while frontier:
-        run, upto, depth = frontier.pop(0)
-        if covered.get(run, -1) >= upto:
-            continue
-        covered[run] = upto
-        for read in lineage.reads_up_to(store, run, upto):
-            if read["artifact"] in found:
+    # Breadth first, one level of depth at a time, each run once per level at the furthest
+    # position asked of it: a run whose 20 cells each wrote what the next stage read is read
+    # once, not once per cell (which made `status` grow with the cells of every stage).
+    level: dict[str, int] = {run_id: seq}
+    depth = 0
+    while level:
+        following: dict[str, int] = {}
+        for run, upto in level.items():
+            if covered.get(run, -1) >= upto:
                 continue
-            found[read["artifact"]] = {
-                "path": read["path"],
-                "recorded_hash": read["hash"],
-                "read_by": run,
-                "depth": depth,
-            }
-            writer = artifacts.latest_write(store, read["artifact"])
-            if writer:
-                frontier.append((writer["run_id"], writer["seq"], depth + 1))
+            covered[run] = upto
+            for read in lineage.reads_up_to(store, run, upto):
+                if read["artifact"] in found:
+                    continue
+                found[read["artifact"]] = {
+                    "path": read["path"],
+                    "recorded_hash": read["hash"],
+                    "read_by": run,
+                    "depth": depth,
+                }
+                writer = artifacts.latest_write(store, read["artifact"])
+                if writer and following.get(writer["run_id"], -1) < writer["seq"]:
+                    following[writer["run_id"]] = writer["seq"]
+        level = following
+        depth += 1
     return list(found.values())
 
 
@@ -144,7 +151,8 @@ def stale(store: Store, paths: list[str] | None = None) -> list[dict[str, Any]]:
     disk = Disk(store)
     report: list[dict[str, Any]] = []
     for uri in uris:
-        out = artifacts.latest_writer(store, uri)
+        current = disk.hash(uri)
+        out = artifacts.latest_writer(store, uri, current)
         if out is None:
             report.append(
                 {

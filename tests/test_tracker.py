@@ -78,3 +78,64 @@ def test_the_journal_stays_small_and_goes_at_the_end(tmp_path: Path) -> None:
     assert not path.exists()
     with Store(db) as store:
         assert store.conn.execute("SELECT count(*) FROM executions").fetchone()[0] == 3000
+
+
+def test_package_list_is_cached_until_a_package_folder_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kernel's start-up reads every installed METADATA file once; later runs in the same
+    environment reuse the list, until an install (or removal) changes a folder on sys.path."""
+    import json
+    import sys
+
+    from jupyter_lineage.capture.environment import capture_environment, environment_cache
+
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
+    cache = environment_cache(tmp_path / "lineage.db")
+    first = capture_environment(cache)
+    assert first["packages"]["pytest"] == pytest.__version__
+    # the cached list is what the next capture returns: mark it to tell it from a fresh read
+    data = json.loads(cache.read_text())
+    data["packages"]["from-the-cache"] = "1.0"
+    cache.write_text(json.dumps(data))
+    assert capture_environment(cache)["packages"]["from-the-cache"] == "1.0"
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
+    (site / "newpkg-2.0.dist-info").mkdir()  # what an install does to the folder
+    fresh = capture_environment(cache)
+    assert "from-the-cache" not in fresh["packages"]
+    assert fresh["packages"] == first["packages"]
+    cache.write_text("{not json")  # a damaged cache is read around, then rewritten
+    assert capture_environment(cache)["packages"] == first["packages"]
+    assert json.loads(cache.read_text())["packages"] == first["packages"]
+
+
+def test_a_git_error_is_recorded_and_said_not_a_clean_repo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A repository git fails on (here HEAD names a commit that is not there) is stored as
+    git.error and counted in %track's status; before, it read as a clean repo with no commit."""
+    import subprocess
+
+    from jupyter_lineage import api
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "x"], cwd=repo, check=True)
+    (repo / ".git" / "refs" / "heads" / "main").write_text("12" * 20 + "\n")
+    db = tmp_path / "lineage.db"
+    tracker = Tracker(kind="script", notebook=str(repo / "nb.ipynb"), db=str(db))
+    try:
+        tracker.begin_execution("x = 1")
+        tracker.end_execution(execution_count=1)
+        status = tracker.status()
+        assert status["git_error"] and "bad object" in status["git_error"]
+    finally:
+        tracker.close()
+    assert "could not read the git state" in capsys.readouterr().err
+    git_state = api.show(tracker.run_id, db=str(db))["git"]
+    assert "bad object" in git_state["error"]
+    assert git_state["commit"] is None  # not known, and said why

@@ -10,6 +10,7 @@ import re
 import sys
 import time
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from ..urls import clean_url
@@ -111,8 +112,17 @@ def site_dirs() -> list[str]:
     ]
 
 
-def capture_environment() -> dict[str, Any]:
-    versions, origins = installed()
+def capture_environment(cache: Path | None = None) -> dict[str, Any]:
+    """The run's context. The package list (reading ~every installed METADATA file: the bulk
+    of a kernel's start-up work) is taken from ``cache`` when the folders on ``sys.path`` are
+    as they were when it was written (an install, upgrade or removal changes them)."""
+    key = _cache_key()
+    found = _read_cache(cache, key) if cache is not None else None
+    if found is None:
+        found = installed()
+        if cache is not None:
+            _write_cache(cache, key, found)
+    versions, origins = found
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
@@ -127,6 +137,56 @@ def capture_environment() -> dict[str, Any]:
         "packages": versions,
         "origins": origins,
     }
+
+
+def environment_cache(db_path: Path) -> Path:
+    """Beside the store, like its journal folder."""
+    return db_path.with_name(db_path.name + ".environment.json")
+
+
+def _cache_key() -> list[Any]:
+    """The interpreter and the state of every folder packages are found in (not the working
+    folder, whose files change with every run)."""
+    here = os.getcwd()
+    folders: list[Any] = [sys.executable]
+    for entry in sys.path:
+        if not entry or os.path.abspath(entry) == here:
+            continue
+        try:
+            folders.append([entry, *_dir_key(os.stat(entry))])
+        except OSError:
+            folders.append([entry, None])
+    return folders
+
+
+def _read_cache(
+    path: Path, key: list[Any]
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]] | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        if data.get("key") != key:
+            return None
+        return dict(data["packages"]), dict(data["origins"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # missing, stale or damaged: read the packages again
+
+
+def _write_cache(
+    path: Path, key: list[Any], found: tuple[dict[str, str], dict[str, dict[str, Any]]]
+) -> None:
+    """Written whole then renamed: a reader never sees half a file. A cache that cannot be
+    written only costs the next run the full read."""
+    text = json.dumps({"key": key, "packages": found[0], "origins": found[1]})
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 # A cell that may install packages; otherwise site folders are checked after a pause between

@@ -11,17 +11,18 @@ MAX_DIFF = 1_000_000
 
 
 def capture_git(folder: str) -> dict[str, Any] | None:
-    """None outside a repository (a valid state); never raises."""
+    """None outside a repository (a valid state); a repository git fails on is ``{"root",
+    "error"}`` (stored as ``git.error``), never a clean one with no commit. Never raises."""
     try:
         import git
-    except ImportError:
-        return None
+    except ImportError as exc:
+        return {"root": os.path.abspath(folder), "error": f"GitPython cannot be imported: {exc}"}
     try:
         repo = git.Repo(folder, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, OSError):
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return None
-    except Exception:
-        return None
+    except Exception as exc:
+        return {"root": os.path.abspath(folder), "error": f"{type(exc).__name__}: {exc}"}
     with repo:
         try:
             state: dict[str, Any] = {"root": repo.working_tree_dir}

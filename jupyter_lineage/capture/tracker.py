@@ -28,7 +28,7 @@ from ..urls import scrub_text
 from . import child, hook, params_cell, registry
 from .accesses import Accesses, HashCache
 from .dependencies import Dataflow
-from .environment import PackageWatch, capture_environment
+from .environment import PackageWatch, capture_environment, environment_cache
 from .failures import Warner
 from .gitstate import capture_git
 from .noise import NoiseFilter, store_paths
@@ -97,6 +97,7 @@ class Tracker:
             "", self.run_id, self.db_path, plugins=len(specs) > len(BUILTIN)
         )
         self._marker_before = os.environ.get(child.ENV)
+        self.git_error: str | None = None  # why the git state could not be read
         self._start(parameters or {}, parent_id)
 
     @property
@@ -149,7 +150,7 @@ class Tracker:
             with contextlib.suppress(Exception):  # no notebook file, not JSON: no parameters
                 self._params_cell = params_cell.find(self.notebook)
         try:
-            environment = capture_environment()
+            environment = capture_environment(environment_cache(self.db_path))
             self.outbox.put(
                 op=Op(
                     "set_run_environment",
@@ -165,7 +166,13 @@ class Tracker:
             folder = os.path.dirname(self.notebook) if self.notebook else os.getcwd()
             git = capture_git(folder)
             self.outbox.put(op=Op("set_run_git", {"run_id": run_id, "git": git}))
+            if git and git.get("error"):
+                self.git_error = str(git["error"])
+                self.outbox.notices.append(
+                    ("git", f"could not read the git state ({git['error']}); recorded as such.")
+                )
         except Exception as exc:
+            self.git_error = f"{type(exc).__name__}: {exc}"
             self.outbox.notices.append(
                 ("git", f"could not read the git state ({exc}); continuing.")
             )
@@ -389,6 +396,8 @@ class Tracker:
             "dropped": outbox.dropped,
             "hash_errors": accesses.hash_errors,
             "access_errors": accesses.error_count + len(accesses.errors),
+            "reader_errors": self.wrappers.notes.failures + self.wrappers.hook.errors,
+            "git_error": self.git_error,
         }
         if not self.outbox.pending:
             with contextlib.suppress(Exception):

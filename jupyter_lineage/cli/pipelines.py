@@ -89,7 +89,7 @@ def _summary(data: dict[str, Any]) -> None:
     "--output", "-o", help="Where to write the executed notebook (default .lineage/runs/RUN.ipynb)."
 )
 @click.option("--cwd", help="Working folder of the kernel (default: the notebook's).")
-@click.option("--kernel", help="Kernel name (default: the notebook's).")
+@click.option("--kernel", "-k", help="Kernel name (default: the notebook's).")
 @click.option("--log-output", is_flag=True, help="Stream the notebook's output to stderr.")
 @click.option(
     "--cache",
@@ -102,6 +102,35 @@ def _summary(data: dict[str, Any]) -> None:
     default=None,
     help="Show papermill's per-cell progress bar on stderr while the notebook runs"
     " [default: when stderr is a terminal].",
+)
+@click.option("--report-mode", is_flag=True, help="Hide the code cells' input (as papermill).")
+@click.option(
+    "--request-save-on-cell-execute/--no-request-save-on-cell-execute",
+    default=True,
+    show_default=True,
+    help="Save the output notebook after each cell (as papermill).",
+)
+@click.option(
+    "--autosave-cell-every",
+    type=WholeNumber(),
+    default=30,
+    show_default=True,
+    metavar="SECONDS",
+    help="Save the output notebook this often during a long cell; 0 never (as papermill).",
+)
+@click.option(
+    "--execution-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Fail a cell that runs longer than this (default: never; as papermill).",
+)
+@click.option(
+    "--start-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for the kernel to start (as papermill).",
 )
 @db_option
 @json_option
@@ -117,13 +146,19 @@ def run_cmd(
     cache: bool,
     name: str | None,
     progress: bool | None,
+    report_mode: bool,
+    request_save_on_cell_execute: bool,
+    autosave_cell_every: int,
+    execution_timeout: float | None,
+    start_timeout: float,
     db: str | None,
     as_json: bool,
 ) -> None:
     """Execute NOTEBOOK with papermill as a tracked, reproducible run.
 
-    Exits 0 when the notebook succeeds and 1 when it fails (as papermill does); the run is
-    recorded either way.
+    Exits 0 when the notebook succeeds and 1 when it fails, and writes the same output
+    notebook, as papermill does (a cell calling ``sys.exit(0)`` ends it successfully); the run
+    is recorded either way.
     """
     from ..pipeline.params import collect
 
@@ -139,13 +174,18 @@ def run_cmd(
         cache=cache,
         name=name,
         progress=sys.stderr.isatty() if progress is None else progress,
+        report_mode=report_mode,
+        request_save_on_cell_execute=request_save_on_cell_execute,
+        autosave_cell_every=autosave_cell_every,
+        execution_timeout=execution_timeout,
+        start_timeout=start_timeout,
     )
     if as_json:
         emit_json(data)
     else:
         _summary(data)
-    if data["status"] != "succeeded":
-        raise click.exceptions.Exit(1)
+    if data["exit_code"]:
+        raise click.exceptions.Exit(data["exit_code"])
 
 
 @cli.command("reproduce")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -14,9 +14,13 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine
 from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
+from traitlets import DottedObjectName, default
 
-from ..store.location import for_notebook
-from . import record
+if TYPE_CHECKING:
+    from . import record
+
+# The store and the run record (sqlite3, the schema, hashing) are imported when a run is
+# recorded, not here: papermill imports this module whenever papermill itself is imported.
 
 # Loads tracking at kernel start, silently: the notebook's own `%load_ext jupyter_lineage`
 # then finds it active and prints nothing, and no cell is added to the output notebook.
@@ -55,8 +59,21 @@ class CellIdKernelClient(AsyncKernelClient):
         return str(msg["header"]["msg_id"])
 
 
+class CellIdKernelManager(AsyncKernelManager):
+    """nbclient's default kernel manager, whose clients send cell ids."""
+
+    client_class = DottedObjectName("jupyter_lineage.pipeline.engine.CellIdKernelClient")
+
+    @default("client_factory")
+    def _cell_id_client(self) -> type[CellIdKernelClient]:
+        return CellIdKernelClient  # AsyncKernelManager fixes its factory, not only the name
+
+
 def plan_from_papermill(nb: nbformat.NotebookNode, input_path: str | None) -> record.RunPlan:
     """``papermill --engine lineage``: the parameters given to THIS run, never stale metadata."""
+    from ..store.location import for_notebook
+    from . import record
+
     notebook = os.path.abspath(input_path) if input_path and "://" not in input_path else None
     params: dict[str, Any] = {}
     injected = next(
@@ -76,6 +93,41 @@ def plan_from_papermill(nb: nbformat.NotebookNode, input_path: str | None) -> re
     return record.RunPlan(notebook=notebook or "", parameters=params, db=for_notebook(notebook))
 
 
+def _begin_from_papermill(nb: nbformat.NotebookNode, source: str | None) -> record.RunPlan | None:
+    """The run of ``papermill --engine lineage``, recorded; None (said once, on papermill's log)
+    when the store cannot take it: tracking never changes how papermill's run ends."""
+    from . import record
+
+    try:
+        plan = plan_from_papermill(nb, source)
+        snapshot = (
+            Path(source).read_text(encoding="utf-8")
+            if source and os.path.isfile(source)
+            else nbformat.writes(nb)
+        )
+        record.begin(plan, snapshot, os.getcwd())
+    except Exception as exc:
+        logger.warning(f"jupyter-lineage: this run is not recorded: {exc}")
+        return None
+    return plan
+
+
+def _finish(
+    plan: record.RunPlan, nb: nbformat.NotebookNode, error: BaseException | None, papermills: bool
+) -> None:
+    """End the run's record. Under ``papermill --engine lineage`` a store that fails now is
+    said on papermill's log and leaves papermill's own ending (status, exit code, output
+    notebook) untouched; under ``jupyter lineage run`` it is that command's error (exit 2)."""
+    from . import record
+
+    try:
+        record.finish(plan, nb, error)
+    except Exception as exc:
+        if not papermills:
+            raise
+        logger.warning(f"jupyter-lineage: the end of run {plan.run_id} was not recorded: {exc}")
+
+
 class LineageEngine(NBClientEngine):
     @classmethod
     def execute_notebook(
@@ -85,29 +137,27 @@ class LineageEngine(NBClientEngine):
         output_path: str | None = None,
         **kwargs: Any,
     ) -> Any:
+        from . import record
+
         plan: record.RunPlan | None = kwargs.pop("lineage_plan", None)
+        owner = plan is None  # `jupyter lineage run` begins the run and records its output itself
         if plan is None:
-            plan = plan_from_papermill(nb, kwargs.get("input_path"))
-            source = kwargs.get("input_path")
-            snapshot = (
-                Path(source).read_text(encoding="utf-8")
-                if source and os.path.isfile(source)
-                else nbformat.writes(nb)
-            )
-            record.begin(plan, snapshot, os.getcwd())
-            owner = True
-        else:
-            owner = False  # `jupyter lineage run` records the output notebook itself
+            plan = _begin_from_papermill(nb, kwargs.get("input_path"))
+        if plan is None:  # the store said no: papermill's run goes on, untracked, as said
+            return super().execute_notebook(nb, kernel_name, output_path=output_path, **kwargs)
         kwargs["lineage_env"] = plan.kernel_env()
-        executed = None
         try:
             executed = super().execute_notebook(nb, kernel_name, output_path=output_path, **kwargs)
-        except BaseException as exc:
-            record.finish(plan, nb, exc)
+        except BaseException as exc:  # a dead kernel, a timeout, Ctrl-C: papermill's ending
+            _finish(plan, nb, exc, owner)
             raise
-        record.finish(plan, executed, None)
+        # papermill decides success after the engine returns; the run's status is its verdict
+        _finish(plan, executed, record.papermill_verdict(executed), owner)
         if owner:
-            record.record_output_notebook(plan, output_path)
+            try:
+                record.record_output_notebook(plan, output_path)
+            except Exception as exc:
+                logger.warning(f"jupyter-lineage: the output notebook was not recorded: {exc}")
         return executed
 
     @classmethod
@@ -122,15 +172,12 @@ class LineageEngine(NBClientEngine):
         execution_timeout: int | None = None,
         **kwargs: Any,
     ) -> Any:
-        env = {**os.environ, **kwargs.pop("lineage_env", {})}
-        kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
-        km = AsyncKernelManager(
-            kernel_name=kernel_name,
-            client_class="jupyter_lineage.pipeline.engine.CellIdKernelClient",
-        )
-        final_kwargs = merge_kwargs(
-            kwargs,
-            timeout=execution_timeout,
+        lineage_env = kwargs.pop("lineage_env", None)  # None: this run is not tracked
+        kwargs = remove_args(["input_path"], **kwargs)
+        safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+        final_kwargs = merge_kwargs(  # as NBClientEngine does, plus our kernel manager
+            safe_kwargs,
+            timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
             startup_timeout=start_timeout,
             kernel_name=kernel_name,
             log=logger,
@@ -138,12 +185,16 @@ class LineageEngine(NBClientEngine):
             stdout_file=stdout_file,
             stderr_file=stderr_file,
         )
-        client = PapermillNotebookClient(nb_man, km=km, **final_kwargs)
-        client.extra_arguments = [*client.extra_arguments, *KERNEL_ARGS]
+        # nbclient makes (and so owns, interrupts and shuts down) the kernel, as for plain
+        # papermill; only the class of its manager is ours
+        final_kwargs.setdefault("kernel_manager_class", CellIdKernelManager)
+        client = PapermillNotebookClient(nb_man, **final_kwargs)
+        if lineage_env is not None:
+            client.extra_arguments = [*client.extra_arguments, *KERNEL_ARGS]
 
         def on_cell_execute(cell: Any, cell_index: int) -> None:
             if isinstance(client.kc, CellIdKernelClient):
                 client.kc.cell_id = cell.get("id")
 
         client.on_cell_execute = on_cell_execute
-        return client.execute(env=env)
+        return client.execute(env={**os.environ, **(lineage_env or {})})

@@ -92,25 +92,43 @@ def scraps(nb: nbformat.NotebookNode) -> dict[str, Any]:
     return found
 
 
-def _cell_failed(nb: nbformat.NotebookNode) -> bool:
-    return any(
-        cell.get("metadata", {}).get("papermill", {}).get("exception")
-        or any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-        for cell in nb.cells
-        if cell.get("cell_type") == "code"
-    )
+def papermill_verdict(nb: nbformat.NotebookNode) -> BaseException | None:
+    """The error papermill itself raises for this executed notebook, or None when it counts the
+    run a success: its own rule (``raise_for_execution_errors``), so ``sys.exit(0)`` succeeds,
+    an error output fails, a ``raises-exception`` cell's error still fails, as papermill says.
+    Run on a copy with no output path: papermill writes nothing then."""
+    import copy
+
+    from papermill.exceptions import PapermillExecutionError
+    from papermill.execute import raise_for_execution_errors
+
+    try:
+        raise_for_execution_errors(copy.deepcopy(nb), None)
+    except PapermillExecutionError as exc:
+        return exc
+    return None
+
+
+def _raised_in_a_cell(error: BaseException) -> bool:
+    from papermill.exceptions import PapermillExecutionError
+
+    return isinstance(error, PapermillExecutionError)
 
 
 def finish(plan: RunPlan, nb: nbformat.NotebookNode | None, error: BaseException | None) -> str:
-    """End the run: status, the failing execution, scrapbook metrics, cell outputs. Returns status."""
+    """End the run: status, the failing execution, scrapbook metrics, cell outputs. Returns status.
+
+    ``error`` is how the run ended for papermill (None: succeeded): the status is papermill's.
+    """
     with Store(plan.db) as store:
-        failed = error is not None or (nb is not None and _cell_failed(nb))
+        failed = error is not None
         error_name = error_value = failed_id = None
         if failed:
             failing = queries.failing_execution(store, plan.run_id)
             if failing:
                 failed_id, error_name, error_value = failing
-            elif error is not None:
+            if error is not None and (not failing or not _raised_in_a_cell(error)):
+                # a timeout or a dead kernel: papermill's own error says how the run ended
                 error_name, error_value = type(error).__name__, str(error)[:4000]
         if nb is not None:
             for name, value in scraps(nb).items():

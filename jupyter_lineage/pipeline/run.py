@@ -25,10 +25,17 @@ class RunResult:
     db: str
     error: str | None = None
     cached_from: str | None = None
+    kernel_died: bool = False
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.status == "succeeded" else 1
+        """papermill's: 0 succeeded, 138 the kernel died, 1 any other failure."""
+        if self.status == "succeeded":
+            return 0
+        return DEAD_KERNEL_EXIT if self.kernel_died else 1
+
+
+DEAD_KERNEL_EXIT = 138  # papermill's CLI exits with this when the kernel dies
 
 
 def default_output(db: Path, run_id: str) -> Path:
@@ -50,11 +57,18 @@ def run_notebook(
     log_output: bool = False,
     cache: bool = False,
     name: str | None = None,
+    report_mode: bool = False,
+    request_save_on_cell_execute: bool = True,
+    autosave_cell_every: int = 30,
+    execution_timeout: float | None = None,
+    start_timeout: float = 60,
 ) -> RunResult:
     """Execute NOTEBOOK with papermill as a tracked run; a failing notebook is still recorded.
 
     ``lineage_notebook`` records the run under another notebook path (reproduce runs a snapshot).
     ``cache``: reuse an identical earlier run (pipeline/cache.py) instead of starting a kernel.
+    The papermill options keep papermill's meaning and defaults (its CLI's), so a run ends as
+    ``papermill`` would end it: status, exit code, output notebook.
     """
     path = str(notebook)
     parameters = dict(parameters or {})
@@ -64,6 +78,7 @@ def run_notebook(
         if hit is not None:
             return hit
     import papermill
+    from nbclient.exceptions import DeadKernelError
 
     nb = params_mod.load_notebook(path)
     if cwd is not None and not Path(check_path("--cwd", cwd)).is_dir():
@@ -105,6 +120,7 @@ def run_notebook(
                 placeholder.unlink()
         raise
     error: str | None = None
+    kernel_died = False
     try:
         papermill.execute_notebook(
             path,
@@ -116,12 +132,18 @@ def run_notebook(
             cwd=cwd or os.path.dirname(os.path.abspath(path)),
             progress_bar=progress,
             log_output=log_output,
+            report_mode=report_mode,
+            request_save_on_cell_execute=request_save_on_cell_execute,
+            autosave_cell_every=autosave_cell_every,
+            execution_timeout=execution_timeout,
+            start_timeout=start_timeout,
             lineage_plan=plan,
         )
     except papermill.PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue}"
     except Exception as exc:  # kernel died, timeout: recorded as failed by the engine
         error = f"{type(exc).__name__}: {exc}"
+        kernel_died = isinstance(exc, DeadKernelError)
     record.record_output_notebook(plan, str(out))
     with open_store(plan.db) as store:
         status = queries.run_status(store, plan.run_id) or "running"
@@ -129,7 +151,12 @@ def run_notebook(
         record.finish(plan, None, LineageError(error or "the notebook did not run"))
         status = "failed"
     return RunResult(
-        run_id=plan.run_id, status=status, output=str(out), db=str(plan.db), error=error
+        run_id=plan.run_id,
+        status=status,
+        output=str(out),
+        db=str(plan.db),
+        error=error,
+        kernel_died=kernel_died,
     )
 
 

@@ -39,11 +39,13 @@ def matching(store: Store, prefix: str) -> list[dict[str, Any]]:
     )
 
 
+# "Last" is the store's own order (rowid: the order it recorded executions in), never the
+# recording process's clock: a clock stepped back must not make an older write the latest.
 def latest_write(store: Store, artifact_id: str) -> dict[str, Any] | None:
     """The execution that last wrote this version: its id, run and position in the run."""
     row = store.conn.execute(
         "SELECT e.id, e.run_id, e.seq FROM accesses ac JOIN executions e ON e.id = ac.execution_id"
-        " WHERE ac.artifact_id = ? AND ac.role = 'write' ORDER BY e.started DESC LIMIT 1",
+        " WHERE ac.artifact_id = ? AND ac.role = 'write' ORDER BY e.rowid DESC LIMIT 1",
         (artifact_id,),
     ).fetchone()
     return {"id": row[0], "run_id": row[1], "seq": row[2]} if row else None
@@ -52,28 +54,29 @@ def latest_write(store: Store, artifact_id: str) -> dict[str, Any] | None:
 def latest_writes(store: Store, artifact_ids: list[str]) -> dict[str, dict[str, Any]]:
     """:func:`latest_write` of many versions at once (one query per 500): by artifact id."""
     out: dict[str, dict[str, Any]] = {}
-    newest: dict[str, str] = {}
+    newest: dict[str, int] = {}
     for chunk in chunks(artifact_ids):
-        for art, exec_id, run_id, seq, started in store.conn.execute(
-            "SELECT ac.artifact_id, e.id, e.run_id, e.seq, e.started FROM accesses ac"
+        for art, exec_id, run_id, seq, order in store.conn.execute(
+            "SELECT ac.artifact_id, e.id, e.run_id, e.seq, e.rowid FROM accesses ac"
             " JOIN executions e ON e.id = ac.execution_id"
             f" WHERE ac.role = 'write' AND ac.artifact_id IN ({marks(chunk)})",
             chunk,
         ):
-            if art not in newest or started > newest[art]:
-                newest[art] = started
+            if art not in newest or order > newest[art]:
+                newest[art] = order
                 out[art] = {"id": exec_id, "run_id": run_id, "seq": seq}
     return out
 
 
-def latest_writer(store: Store, uri: str) -> dict[str, Any] | None:
-    """The version of a path written last, and the execution that wrote it."""
+def latest_writer(store: Store, uri: str, current: str | None = None) -> dict[str, Any] | None:
+    """The version of a path written last, and the execution that wrote it; when ``current``
+    (the file's hash now) is a recorded version, that one: compared by content, not by time."""
     row = store.conn.execute(
         "SELECT a.id, jl_here(a.uri, a.rel), a.hash, e.id, e.run_id, e.seq FROM artifacts a"
         " JOIN accesses ac ON ac.artifact_id = a.id AND ac.role = 'write'"
         " JOIN executions e ON e.id = ac.execution_id"
-        " WHERE a.uri = ? OR a.rel = ? ORDER BY e.started DESC LIMIT 1",
-        (uri, relative(uri, store.root)),
+        " WHERE a.uri = ? OR a.rel = ? ORDER BY a.hash IS ? DESC, e.rowid DESC LIMIT 1",
+        (uri, relative(uri, store.root), current),
     ).fetchone()
     if not row:
         return None

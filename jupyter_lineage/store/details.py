@@ -87,7 +87,8 @@ def git_state(store: Store, git_id: str | None, *, with_diff: bool = True) -> di
     if not git_id:
         return None
     rows = store.query(
-        "SELECT g.commit_sha, g.branch, g.dirty, g.remote, g.root, g.diff_hash, d.text AS diff"
+        "SELECT g.commit_sha, g.branch, g.dirty, g.remote, g.root, g.diff_hash, g.error,"
+        " d.text AS diff"
         " FROM git_states g LEFT JOIN git_diffs d ON d.hash = g.diff_hash WHERE g.id = ?",
         (git_id,),
     )
@@ -101,6 +102,7 @@ def git_state(store: Store, git_id: str | None, *, with_diff: bool = True) -> di
         "remote": g["remote"],
         "root": g["root"],
         "diff_hash": g["diff_hash"],
+        "error": g["error"],  # why git could not be read (then the rest is not known)
     }
     if with_diff:
         out["diff"] = g["diff"] or ""

@@ -26,6 +26,9 @@ RUN_COLUMNS = (
     " parent_id, user, host, cwd, error_name, error_value, failed_execution_id, environment_id,"
     " git_id, outputs_hash, cached_from, name, note"
 )
+# ORDER: runs are ordered as this store recorded them (rowid), never by the recording
+# process's clock (``started``, and the UUIDv7 ids, come from it): a clock stepped back an hour
+# must not make @last the older run. Runs merged from another store count from the merge on.
 _LAST = re.compile(r"^@last(?:~(\d+))?$")
 
 
@@ -64,7 +67,7 @@ def resolve_run(store: Store, ref: str, *, notebook: str | None = None) -> str:
         back = int(digits) if len(digits) <= 18 else None
         clause, nb_args = _of_notebook(store, nb) if nb else ("", [])
         sql = "SELECT id FROM runs" + (f" WHERE {clause}" if nb else "")
-        sql += " ORDER BY started DESC, id DESC LIMIT 1 OFFSET ?"
+        sql += " ORDER BY rowid DESC LIMIT 1 OFFSET ?"  # see ORDER above
         row = store.conn.execute(sql, (*nb_args, back)).fetchone() if back is not None else None
         if not row:
             where = f" for {nb}" if nb else ""
@@ -108,7 +111,7 @@ def name_of(store: Store, run_id: str) -> str | None:
 
 def run_ids(store: Store) -> list[str]:
     """Every run, oldest first."""
-    return [str(r[0]) for r in store.conn.execute("SELECT id FROM runs ORDER BY started, id")]
+    return [str(r[0]) for r in store.conn.execute("SELECT id FROM runs ORDER BY rowid")]
 
 
 def notebook_run_ids(
@@ -119,7 +122,7 @@ def notebook_run_ids(
     return [
         str(r[0])
         for r in store.conn.execute(
-            f"SELECT id FROM runs WHERE {clause} AND kind IS NOT ? ORDER BY started DESC LIMIT ?",
+            f"SELECT id FROM runs WHERE {clause} AND kind IS NOT ? ORDER BY rowid DESC LIMIT ?",
             (*args, exclude_kind, limit),
         )
     ]
@@ -222,7 +225,7 @@ def list_runs(
     sql = f"SELECT {RUN_COLUMNS} FROM runs"
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
-    sql += " ORDER BY started DESC, id DESC LIMIT ? OFFSET ?"
+    sql += " ORDER BY rowid DESC LIMIT ? OFFSET ?"
     rows = store.query(sql, (*args, -1 if limit is None else limit, offset))
     ids = [r["id"] for r in rows]
     params = details.params(store, ids)

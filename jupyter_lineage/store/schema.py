@@ -326,6 +326,12 @@ def _v13_run_names(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
 
 
+def _v14_git_errors(conn: sqlite3.Connection) -> None:
+    # Why the git state could not be read: a repository git failed on is said as such, never
+    # recorded as a clean repository with no commit.
+    conn.execute("ALTER TABLE git_states ADD COLUMN error TEXT")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial", _v1_initial),
     ("pipelines: notebook snapshots, run-level files, cell outputs", _v2_pipelines),
@@ -343,6 +349,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ),
     ("test_cells: each cell's outcome in a pytest --nbval --lineage run", _v12_test_cells),
     ("runs.name, runs.note: a memorable name per run, and a note", _v13_run_names),
+    ("git_states.error: why the git state could not be read", _v14_git_errors),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

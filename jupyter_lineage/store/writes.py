@@ -80,7 +80,7 @@ def _put_git(conn: sqlite3.Connection, git: Mapping[str, Any] | None) -> str | N
         conn.execute(
             "INSERT OR IGNORE INTO git_diffs (hash, text) VALUES (?, ?)", (diff_hash, diff)
         )
-    row = (
+    row: tuple[Any, ...] = (
         git.get("commit"),
         git.get("branch"),
         1 if git.get("dirty") else 0,
@@ -88,11 +88,14 @@ def _put_git(conn: sqlite3.Connection, git: Mapping[str, Any] | None) -> str | N
         git.get("root"),
         diff_hash,
     )
-    git_id = text_hash(canonical_json(row))[:32]
+    error = git.get("error")
+    # the id of a state read without error is what it was before errors were kept (merges)
+    git_id = text_hash(canonical_json(row + ((error,) if error else ())))[:32]
     conn.execute(
-        "INSERT OR IGNORE INTO git_states (id, commit_sha, branch, dirty, remote, root, diff_hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (git_id, *row),
+        "INSERT OR IGNORE INTO git_states"
+        " (id, commit_sha, branch, dirty, remote, root, diff_hash, error)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (git_id, *row, str(error)[:2000] if error else None),
     )
     return git_id
 

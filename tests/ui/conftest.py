@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page, expect
 
 from ..conftest import EXAMPLES
 
@@ -47,6 +48,21 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# Every wait without its own timeout (expect(...) and the page's own actions) is this generous:
+# the suite runs on a 2-core machine shared with other work, where 5 s (Playwright's default)
+# was once too short for the command palette to filter.
+WAIT_MS = 60_000
+expect.set_options(timeout=WAIT_MS)
+
+
+@pytest.fixture
+def page(page: Page) -> Page:
+    """pytest-playwright's page, with the generous default waits."""
+    page.set_default_timeout(WAIT_MS)
+    page.set_default_navigation_timeout(WAIT_MS)
+    return page
 
 
 @pytest.fixture(autouse=True)

@@ -219,22 +219,26 @@ def test_settings_and_commands_are_registered(page: Page, lab: Lab) -> None:
     assert props["hiddenRunColumns"]["default"] == []
     open_notebook(page, lab, "train.ipynb")
     palette = page.locator(".lm-CommandPalette-input")
-    page.locator("li.lm-MenuBar-item", has_text="View").first.click()
-    page.locator("li.lm-Menu-item[data-command='apputils:activate-command-palette']").click()
-    expect(palette).to_be_visible()
-    palette.press_sequentially("Lineage Graph")
     active = page.locator(".lm-CommandPalette-item.lm-mod-active")
-    expect(active).to_have_attribute("data-command", "lineage:show-graph")
-    page.keyboard.press("Enter")
+
+    def run_from_palette(query: str, command: str) -> None:
+        """View > Command Palette, the query typed, Enter once the wanted command is active."""
+        page.locator("li.lm-MenuBar-item", has_text="View").first.click()
+        page.locator("li.lm-Menu-item[data-command='apputils:activate-command-palette']").click()
+        expect(palette).to_be_visible(timeout=TIMEOUT)
+        palette.fill(query)  # replaces what an earlier search left in the box
+        # the palette filters after each keystroke on its own schedule: wait for the result
+        expect(active).to_have_attribute("data-command", command, timeout=TIMEOUT)
+        page.keyboard.press("Enter")
+
+    run_from_palette("Lineage Graph", "lineage:show-graph")
     panel = page.locator(PANEL)
-    expect(panel).to_be_visible()
-    expect(panel.get_by_role("tab", name="Graph")).to_have_attribute("aria-selected", "true")
+    expect(panel).to_be_visible(timeout=TIMEOUT)
+    expect(panel.get_by_role("tab", name="Graph")).to_have_attribute(
+        "aria-selected", "true", timeout=TIMEOUT
+    )
     # the main-area graph has its command too
-    page.locator("li.lm-MenuBar-item", has_text="View").first.click()
-    page.locator("li.lm-Menu-item[data-command='apputils:activate-command-palette']").click()
-    palette.press_sequentially("Lineage Graph in Main Area")
-    expect(active).to_have_attribute("data-command", "lineage:open-graph")
-    page.keyboard.press("Enter")
+    run_from_palette("Lineage Graph in Main Area", "lineage:open-graph")
     expect(page.locator(GRAPH)).to_be_visible(timeout=TIMEOUT)
 
 

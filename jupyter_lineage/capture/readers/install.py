@@ -59,8 +59,10 @@ class Notes:
     def __init__(self, sink: Sink, warn: Warn) -> None:
         self.sink = sink
         self.warn = warn
+        self.failures = 0  # wrappers that failed to install or to note a call (%track status)
 
     def failed(self, spec: Spec, exc: BaseException) -> None:
+        self.failures += 1
         self.warn(
             f"reader:{spec.library}",
             f"could not record what {spec.name} read or wrote ({spec.library} "
@@ -163,6 +165,7 @@ class _PostImportHook(importlib.abc.MetaPathFinder):
         self.names = names
         self.callback = callback
         self._local = threading.local()
+        self.errors = 0
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if fullname not in self.names or getattr(self._local, "busy", False):
@@ -180,14 +183,16 @@ class _PostImportHook(importlib.abc.MetaPathFinder):
         execute = loader.exec_module
         callback = self.callback
 
+        hook = self
+
         def exec_module(module: Any) -> None:
             execute(module)
             done = _executed()
             done.add(fullname)  # complete, though importlib still calls it initializing
             try:
-                callback()
-            except Exception:
-                pass
+                callback()  # Installer.poll: catches, counts and tells each spec's failure
+            except Exception:  # anything else: never into the user's import, but counted
+                hook.errors += 1
             finally:
                 done.discard(fullname)
 
