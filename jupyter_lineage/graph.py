@@ -209,3 +209,4 @@ def _mark_stale(store: Store, nodes: dict[str, dict[str, Any]]) -> None:
             for a in nodes.values():
                 if a["path"] == item["path"] and a["hash"] == item["hash"]:
                     a["stale"] = True
+                    a["refresh"] = item.get("refresh")  # the command that makes it again

@@ -13,7 +13,7 @@ from typing import Any
 
 from .capture.readers.spec import members
 from .hashing import TREE_PREFIX, hash_file, stat_key, tree_hash
-from .store import Store, artifacts, dataflow, lineage, writes
+from .store import Store, artifacts, dataflow, lineage, queries, writes
 from .store import details as store_details
 
 
@@ -142,6 +142,31 @@ def changed_inputs(store: Store, run_id: str, seq: int, disk: Disk) -> list[dict
     return changed
 
 
+def _shown(path: str) -> str:
+    """A path as a command line would name it from here (absolute when far away)."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith(os.pardir + os.sep + os.pardir) else rel
+
+
+def refresh_advice(run: dict[str, Any] | None, path: str) -> str | None:
+    """The command that makes ``path`` again, for the run that should be re-run: a pipeline
+    run is reproduced; an interactive session (or a script) cannot be, so its notebook is run
+    as a pipeline, or — when only part of it is needed — the cells that rebuild the file are
+    gathered into a notebook of their own."""
+    if run is None:
+        return None
+    rel = _shown(path)
+    if run["kind"] in ("papermill", "cached"):
+        return f"jupyter lineage reproduce {run.get('name') or run['id'][:13]}"
+    notebook = run.get("notebook")
+    if notebook and notebook.endswith(".ipynb") and os.path.isfile(notebook):
+        return (
+            f"jupyter lineage run {_shown(notebook)}   (or only what {os.path.basename(rel)} needs: "
+            f"jupyter lineage gather {rel} -o rebuild.ipynb && jupyter lineage run rebuild.ipynb)"
+        )
+    return f"jupyter lineage gather {rel} -o rebuild.ipynb && jupyter lineage run rebuild.ipynb"
+
+
 def stale(store: Store, paths: list[str] | None = None) -> list[dict[str, Any]]:
     """For each recorded output (or the given paths): stale or not, and why."""
     if paths:
@@ -163,6 +188,7 @@ def stale(store: Store, paths: list[str] | None = None) -> list[dict[str, Any]]:
                     "changed_inputs": [],
                     "run": None,
                     "refresh_run": None,
+                    "refresh": None,
                 }
             )
             continue
@@ -176,6 +202,10 @@ def stale(store: Store, paths: list[str] | None = None) -> list[dict[str, Any]]:
             state = "missing" if gone else "modified"
         changed = changed_inputs(store, out["run"], out["seq"], disk)
         refresh = max(changed, key=lambda c: c["depth"])["read_by"] if changed else None
+        advice = None
+        if refresh:
+            summary = queries.run_summaries(store, [refresh])
+            advice = refresh_advice(summary[0] if summary else None, uri)
         if changed and state == "ok":
             state = "stale"
         report.append(
@@ -188,6 +218,7 @@ def stale(store: Store, paths: list[str] | None = None) -> list[dict[str, Any]]:
                 "changed_inputs": changed,
                 "run": out["run"],
                 "refresh_run": refresh,
+                "refresh": advice,
             }
         )
     return report

@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 
 from jupyter_lineage.capture.tracker import ENV_NOTEBOOK
+from jupyter_lineage.staleness import refresh_advice
 
 from .conftest import lineage, lineage_json
 from .kernel import Kernel
@@ -54,6 +55,17 @@ def test_interactive_run_parameters_activity_and_diff(project: Path, db: Path) -
     assert diff["parameters"] == {}  # not "C removed"
     # the %load_ext cell is not a code difference; the status check is
     assert [c["cell_id"] for c in diff["code"]] == ["status-check"]
+    # an interactive run cannot be reproduced: the refusal says what works instead
+    refused = lineage("reproduce", interactive, check=False, cwd=project)
+    assert refused.returncode == 2 and "jupyter lineage run model.ipynb" in refused.stderr
+    # and status offers the same for what it wrote
+    advice = refresh_advice(
+        {"kind": "interactive", "notebook": str(nb), "id": interactive}, str(project / "out.csv")
+    )
+    assert advice.startswith("jupyter lineage run model.ipynb") and "gather out.csv" in advice
+    assert refresh_advice({"kind": "papermill", "name": "x-y-01", "id": "0"}, "a") == (
+        "jupyter lineage reproduce x-y-01"
+    )
     # the kernel is gone: the run is no longer active
     after = next(r for r in lineage_json("runs") if r["id"] == interactive)
     assert after["status"] in ("succeeded", "interrupted")

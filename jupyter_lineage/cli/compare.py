@@ -157,11 +157,8 @@ def status_cmd(
             for c in item["changed_inputs"]:
                 what = f" ({escape(c['detail'])})" if c.get("detail") else ""
                 console.print(f"         input {escape(short_path(c['path']))} {c['reason']}{what}")
-            if item["refresh_run"]:
-                console.print(
-                    f"         refresh: re-run {item['refresh_run'][:13]} "
-                    f"(`jupyter lineage reproduce {item['refresh_run'][:13]}`)"
-                )
+            if item.get("refresh"):
+                console.print(f"         refresh: {escape(item['refresh'])}")
     if any(i["stale"] or i["state"] in ("modified", "missing") for i in report):
         raise click.exceptions.Exit(1)
 

@@ -210,9 +210,12 @@ def reproduce(
         snapshot = details.blob(store, original.get("notebook_hash"))
         db_path = str(store.path)
     if original["kind"] != "papermill" or not snapshot:
+        nb = original.get("notebook") or "NOTEBOOK.ipynb"
         raise UsageError(
-            f"Run {original['id']} is a {original['kind']} run: only pipeline runs (`jupyter "
-            "lineage run`, `papermill --engine lineage`) record the notebook needed to reproduce."
+            f"Run {original.get('name') or original['id']} is a {original['kind']} run: only "
+            "pipeline runs record the notebook needed to reproduce. Run its notebook as a "
+            f"pipeline instead: `jupyter lineage run {os.path.relpath(nb)}` (or only what one "
+            "file needs: `jupyter lineage gather FILE -o rebuild.ipynb`, then run that)."
         )
     env = None
     if isolated:

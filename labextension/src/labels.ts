@@ -267,6 +267,15 @@ export function matches(ctx: ILabelContext, node: GraphNode, query: string): boo
   return hay.some(text => text.toLowerCase().includes(q));
 }
 
+/** What a stale badge says when hovered: why, and what makes the node again. */
+export function staleHint(node: GraphNode): string {
+  if (node.type === 'execution') {
+    return 'It used variables from a cell re-run since with changed code: re-run it';
+  }
+  const why = 'An input it was made from changed since';
+  return node.type === 'artifact' && node.refresh ? `${why}. Refresh: ${node.refresh}` : why;
+}
+
 /** Label/value rows for the details pane; plain strings, rendered as text. */
 export function nodeDetails(ctx: ILabelContext, node: GraphNode): [string, string][] {
   switch (node.type) {
@@ -277,7 +286,8 @@ export function nodeDetails(ctx: ILabelContext, node: GraphNode): [string, strin
         ['Kind', node.kind],
         ['Version', node.hash ?? '—'],
         ['Written by', writer ? runTitle(writer, ctx.now) : 'no run in this graph (an input)'],
-        ['State', node.stale ? 'stale: an upstream input changed since it was made' : 'up to date']
+        ['State', node.stale ? 'stale: an upstream input changed since it was made' : 'up to date'],
+        ...(node.stale && node.refresh ? [['Refresh', node.refresh] as [string, string]] : [])
       ];
     }
     case 'run':
@@ -424,4 +434,31 @@ export function outline(ctx: ILabelContext, runId: string | null): IOutline {
     }
   }
   return { run: focus, inputs, cells, outputs, upstream, others };
+}
+
+/**
+ * What an error state in the panel tells the user to do, in the panel's own terms (the setting
+ * to change), never the CLI's flags nor a suggestion to move a file of theirs. Codes are the
+ * REST API's (docs/rest.md); an unknown one keeps the server's message.
+ */
+export function errorAdvice(error: { code: string; message: string }): string {
+  const setting = 'Settings → Lineage → Store path';
+  switch (error.code) {
+    case 'not_a_store':
+      return `The store the panel reads is not a lineage database. Point ${setting} at one (e.g. .lineage/lineage.db), or clear it to use the notebook's own store.`;
+    case 'outside_root':
+      return `That store lies outside the folder JupyterLab serves. Set ${setting} to a store under it, or start JupyterLab in the project's folder.`;
+    case 'schema_too_new':
+      return 'The store was written by a newer jupyter-lineage: upgrade it in this environment and restart JupyterLab. The store was left untouched.';
+    case 'store_busy':
+    case 'busy':
+      return 'The store is busy with another writer; the panel tries again at its next refresh.';
+    case 'timeout':
+      return 'The answer took too long. Show fewer runs, or pick one run or file to draw.';
+    case 'store_unwritable':
+    case 'store_error':
+      return `The store could not be read. Check ${setting}, or clear it to use the notebook's own store.`;
+    default:
+      return error.message;
+  }
 }

@@ -85,6 +85,8 @@ export interface IArtifactNode {
   kind: string;
   hash: string | null;
   stale: boolean;
+  /** When stale: the command that makes it again (reproduce, or run the notebook as a pipeline). */
+  refresh?: string | null;
 }
 
 export interface IRunNode {

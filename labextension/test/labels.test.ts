@@ -15,6 +15,8 @@ import {
   previousRun,
   runFacts,
   runTitle,
+  errorAdvice,
+  staleHint,
   writerCell,
   writerOf
 } from '../src/labels';
@@ -141,6 +143,21 @@ describe('details and actions', () => {
     expect([dump.Reads, dump.Writes]).toEqual(['—', 'model.joblib']);
   });
 
+  it('offers the command that makes a stale output again', () => {
+    const g = trainGraph();
+    const stale = node(g, 'model');
+    if (stale.type !== 'artifact') {
+      throw new Error('the fixture changed');
+    }
+    stale.refresh = 'jupyter lineage run train.ipynb';
+    const ctx = labelContext(g, null, NOW);
+    expect(Object.fromEntries(nodeDetails(ctx, stale)).Refresh).toBe('jupyter lineage run train.ipynb');
+    expect(staleHint(stale)).toBe(
+      'An input it was made from changed since. Refresh: jupyter lineage run train.ipynb'
+    );
+    expect(Object.fromEntries(nodeDetails(ctx, node(g, 'csv'))).Refresh).toBeUndefined();
+  });
+
   it('diffs an artifact against the run that wrote its previous version', () => {
     const g = twoVersions();
     const ctx = labelContext(g);
@@ -172,5 +189,16 @@ describe('outline', () => {
     const o = outline(labelContext(twoVersions()), RUN);
     expect(o.upstream).toEqual([]);
     expect(o.others).toBe(1);
+  });
+});
+
+describe('error advice', () => {
+  it('names the setting to change, never a CLI flag or moving a file', () => {
+    for (const code of ['not_a_store', 'outside_root', 'store_error', 'store_unwritable']) {
+      const text = errorAdvice({ code, message: 'x is not a readable lineage database. Move it aside, or pass --db' });
+      expect(text).toContain('Settings → Lineage → Store path');
+      expect(text).not.toMatch(/--db|[Mm]ove it/);
+    }
+    expect(errorAdvice({ code: 'run_not_found', message: 'No run matches' })).toBe('No run matches');
   });
 });

@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { runFacts, runTitle } from '../labels';
+import { errorAdvice, runFacts, runTitle } from '../labels';
 import type { LineageModel } from '../model';
 import { diffSections, formatDuration, sectionSize } from '../shape';
 import type { IDiff, IRunSummary } from '../tokens';
@@ -141,7 +141,7 @@ export function DiffView(props: { model: LineageModel; runs: IRunSummary[] }): J
         </button>
       </div>
       {error && (
-        <Message kind="error" title="Could not compare these runs." hint={error.message} />
+        <Message kind="error" title="Could not compare these runs." hint={errorAdvice(error)} />
       )}
       {loading && !data && <Message kind="loading" title="Comparing…" />}
       {data && <Sections diff={data} />}

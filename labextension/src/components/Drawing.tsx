@@ -1,7 +1,7 @@
 import * as React from 'react';
 
 import { layout, type ILayout } from '../layout';
-import { nodeLabel, nodeLines, type ILabelContext } from '../labels';
+import { nodeLabel, nodeLines, staleHint, type ILabelContext } from '../labels';
 import { drawnEdges, edgeKey, toElk, type IPath } from '../shape';
 import type { GraphNode } from '../tokens';
 import { Message } from './Message';
@@ -314,11 +314,7 @@ export const Drawing = React.forwardRef(function Drawing(
                 )}
                 {(node.type === 'artifact' || node.type === 'execution') && node.stale && (
                   <text className="jp-Lineage-stale-badge" x={b.width - 6} y={-4} textAnchor="end">
-                    <title>
-                      {node.type === 'execution'
-                        ? 'It used variables from a cell re-run since with changed code: re-run it'
-                        : 'An input it was made from changed since'}
-                    </title>
+                    <title>{staleHint(node)}</title>
                     stale
                   </text>
                 )}

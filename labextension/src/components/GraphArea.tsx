@@ -1,5 +1,6 @@
 import * as React from 'react';
 
+import { errorAdvice } from '../labels';
 import type { LineageModel } from '../model';
 import { basename } from '../shape';
 import type { IGraph } from '../tokens';
@@ -95,7 +96,7 @@ export function GraphArea(props: { model: LineageModel }): JSX.Element {
         <Message
           kind="error"
           title="Could not load the runs of this notebook."
-          hint={model.runs.error.message}
+          hint={errorAdvice(model.runs.error)}
           action={{ label: 'Retry', onClick: () => void model.refresh(true) }}
         />
       );
@@ -106,7 +107,7 @@ export function GraphArea(props: { model: LineageModel }): JSX.Element {
       <Message
         kind="error"
         title="Could not load the lineage graph."
-        hint={error.message}
+        hint={errorAdvice(error)}
         action={{ label: 'Retry', onClick: () => void model.graph.load(true) }}
       />
     );

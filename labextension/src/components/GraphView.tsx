@@ -1,11 +1,13 @@
 import * as React from 'react';
 
 import {
+  errorAdvice,
   artifactVersion,
   nodeLines,
   outline,
   runFacts,
   runTitle,
+  staleHint,
   type ILabelContext
 } from '../labels';
 import type { LineageModel } from '../model';
@@ -77,7 +79,9 @@ function Item(props: {
         <span className="jp-Lineage-item-main">{main}</span>
         {sub && <span className="jp-Lineage-item-sub">{sub}</span>}
         {(node.type === 'artifact' || node.type === 'execution') && node.stale && (
-          <span className="jp-Lineage-stale-tag">stale</span>
+          <span className="jp-Lineage-stale-tag" title={staleHint(node)}>
+            stale
+          </span>
         )}
       </button>
     </li>
@@ -170,7 +174,7 @@ export function GraphView(props: { model: LineageModel }): JSX.Element {
       <Message
         kind="error"
         title="Could not load the lineage graph."
-        hint={error.message}
+        hint={errorAdvice(error)}
         action={{ label: 'Retry', onClick: () => void model.graph.load(true) }}
       />
     );

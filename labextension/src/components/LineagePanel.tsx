@@ -1,5 +1,6 @@
 import * as React from 'react';
 
+import { errorAdvice } from '../labels';
 import type { LineageModel } from '../model';
 import { basename } from '../shape';
 import type { Tab } from '../tokens';
@@ -43,7 +44,7 @@ function Body(props: { model: LineageModel }): JSX.Element {
       <Message
         kind="error"
         title="Could not load the runs of this notebook."
-        hint={error.message}
+        hint={errorAdvice(error)}
         action={{ label: 'Retry', onClick: () => void model.refresh(true) }}
       />
     );

@@ -1,7 +1,7 @@
 import * as React from 'react';
 
 import type { CatalogueModel } from '../catalogue';
-import { formatMetrics } from '../labels';
+import { errorAdvice, formatMetrics } from '../labels';
 import type { LineageModel } from '../model';
 import {
   basename,
@@ -130,7 +130,7 @@ function Version(props: { version: IModelVersion; catalogue: CatalogueModel }): 
       )}
       {open && loading && <Message kind="loading" title="Loading its details…" />}
       {open && error && (
-        <Message kind="error" title="Could not load this version." hint={error.message} />
+        <Message kind="error" title="Could not load this version." hint={errorAdvice(error)} />
       )}
     </li>
   );
@@ -153,7 +153,7 @@ export function ModelsView(props: { model: LineageModel }): JSX.Element {
         <Message
           kind="error"
           title="Could not load the models."
-          hint={error.message}
+          hint={errorAdvice(error)}
           action={{ label: 'Retry', onClick: () => void catalogue.load(true) }}
         />
       );

@@ -1,5 +1,6 @@
 import * as React from 'react';
 
+import { errorAdvice } from '../labels';
 import type { LineageModel } from '../model';
 import { formatMapping, formatWhen, shortId } from '../shape';
 import type { IPipeline, IStage } from '../tokens';
@@ -105,7 +106,7 @@ export function PipelineView(props: { model: LineageModel }): JSX.Element {
       <Message
         kind="error"
         title="Could not infer the pipeline."
-        hint={error.message}
+        hint={errorAdvice(error)}
         action={{ label: 'Retry', onClick: () => void model.pipeline.load(true) }}
       />
     );
