@@ -220,7 +220,17 @@ def _git(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _summary(run: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "kind", "notebook", "status", "started", "duration_s", "parameters", "metrics")
+    keys = (
+        "id",
+        "name",
+        "kind",
+        "notebook",
+        "status",
+        "started",
+        "duration_s",
+        "parameters",
+        "metrics",
+    )
     return {k: run.get(k) for k in keys}
 
 

@@ -147,3 +147,16 @@ def test_track_name_in_a_kernel(kernel: Kernel, db: Path) -> None:
     assert shown["note"] == "trying C" and shown["kind"] == "interactive"
     bad = kernel.run("%track name 'two words'")
     assert not bad.ok and "cannot be a run name" in bad.stderr
+
+
+def test_diff_shows_names_and_unchanged_metrics(db: Path) -> None:
+    with Store(db) as store:
+        for name, acc in (("left", 0.7), ("right", 0.75)):
+            run_id = writes.begin_run(store, kind="script", name=name)
+            writes.log_metric(store, run_id, "auc", 0.8)
+            writes.log_metric(store, run_id, "accuracy", acc)
+    out = lineage("diff", "left", "right").stdout
+    assert "a left " in out and "b right " in out
+    assert "~ accuracy: 0.7 -> 0.75  (+0.05)" in out
+    assert "= auc: 0.8" in out  # unchanged, shown greyed
+    assert lineage_json("diff", "left", "right")["metrics"].keys() == {"accuracy"}

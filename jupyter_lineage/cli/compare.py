@@ -20,14 +20,12 @@ def _pair(value: dict[str, Any]) -> str:
 
 def _print_diff(d: dict[str, Any]) -> None:
     a, b = d["a"], d["b"]
-    console.print(
-        f"[bold]a[/] {a['id']}  {escape(short_path(a['notebook']))}  {a['status']}  "
-        f"{seconds(a['duration_s'])}"
-    )
-    console.print(
-        f"[bold]b[/] {b['id']}  {escape(short_path(b['notebook']))}  {b['status']}  "
-        f"{seconds(b['duration_s'])}"
-    )
+    for label, run in (("a", a), ("b", b)):
+        name = f"{escape(run['name'])}  " if run.get("name") else ""
+        console.print(
+            f"[bold]{label}[/] {name}{run['id']}  {escape(short_path(run['notebook']))}  "
+            f"{run['status']}  {seconds(run['duration_s'])}"
+        )
     if is_empty(d):
         console.print("no differences")
         return
@@ -47,11 +45,15 @@ def _print_diff(d: dict[str, Any]) -> None:
                 mark = {"changed": "~", "added": "+", "removed": "-"}[f["status"]]
                 what = f"{f['status']}: {f['detail']}" if f.get("detail") else f["status"]
                 console.print(f"  {mark} {escape(short_path(f['path']))} ({escape(what)})")
-    if d["metrics"]:
+    ma, mb = a.get("metrics") or {}, b.get("metrics") or {}
+    same = {k: v for k, v in sorted(ma.items()) if k in mb and mb[k] == v}
+    if d["metrics"] or same:
         console.print("[bold]metrics[/]")
         for name, v in d["metrics"].items():
             delta = f"  ({v['delta']:+g})" if v["delta"] is not None else ""
             console.print(f"  ~ {escape(name)}: {_pair(v)}{delta}")
+        for name, value in same.items():  # unchanged, greyed: the whole picture at a glance
+            console.print(f"[dim]  = {escape(name)}: {escape(str(value))}[/]")
     if d["code"]:
         console.print("[bold]code[/]")
         for c in d["code"]:
