@@ -34,8 +34,10 @@ _deferred: Any = None
 
 def _pre_run_cell(info: Any) -> None:
     global _deferred
-    if not getattr(info, "store_history", True):
-        # a frontend's own request (VS Code's start-up code, its variable viewer), not a cell
+    if _deferred is not None and not getattr(info, "store_history", True):
+        # a frontend's own request (VS Code's start-up code naming the notebook), not a cell:
+        # the run begins at the first cell. (nbval runs its cells this way too, but its runs
+        # are never deferred: the plugin names the notebook.)
         return
     if _deferred is not None:
         shell, _deferred = _deferred, None

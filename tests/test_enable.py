@@ -224,4 +224,4 @@ def test_vs_code_names_the_notebook_after_start_up(home: Path, tmp_path: Path) -
     assert f"notebook   {notebook}" in status
     (run,) = _runs(folder)
     assert run["notebook"] == str(notebook) and run["kind"] == "interactive"
-    assert _execution_count(folder) == 2  # the cell and %track; not the frontend's request
+    assert _execution_count(folder) == 2  # the cell and %track; not the start-up request
