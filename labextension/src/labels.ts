@@ -31,6 +31,20 @@ export function runTitle(run: IRunLike, now?: Date): string {
   return run.name ? run.name : `${shortId(run.id)} · ${formatWhen(run.started, now)}`;
 }
 
+/**
+ * A run's state as a person reads it: an interactive session whose kernel still lives is
+ * `active · last cell 3 min ago`, not an endless `running`.
+ */
+export function runState(
+  run: { status: string; kind: string; last_cell?: string | null },
+  now?: Date
+): string {
+  if (run.status === 'running' && run.kind === 'interactive') {
+    return run.last_cell ? `active · last cell ${formatWhen(run.last_cell, now)}` : 'active';
+  }
+  return run.status;
+}
+
 /** The metric to show first: the one asked for when the run has it, else the first by name. */
 export function keyMetric(
   metrics: Record<string, number>,

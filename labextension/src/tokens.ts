@@ -50,6 +50,8 @@ export interface IRunSummary {
   metrics: Record<string, number>;
   executions: number;
   errors: number;
+  /** When the run's newest cell started (an open interactive session shows it as active). */
+  last_cell?: string | null;
 }
 
 export interface IMetricStep {

@@ -14,6 +14,7 @@ import {
   outline,
   previousRun,
   runFacts,
+  runState,
   runTitle,
   errorAdvice,
   staleHint,
@@ -200,5 +201,19 @@ describe('error advice', () => {
       expect(text).not.toMatch(/--db|[Mm]ove it/);
     }
     expect(errorAdvice({ code: 'run_not_found', message: 'No run matches' })).toBe('No run matches');
+  });
+});
+
+describe('run state', () => {
+  it('shows an open interactive session as active with its last cell, others as they are', () => {
+    const now = new Date('2026-12-05T12:00:00Z');
+    const last = '2026-12-05T11:57:00Z';
+    expect(runState({ status: 'running', kind: 'interactive', last_cell: last }, now)).toBe(
+      'active · last cell 3 min ago'
+    );
+    expect(runState({ status: 'running', kind: 'papermill', last_cell: last }, now)).toBe('running');
+    expect(runState({ status: 'interrupted', kind: 'interactive', last_cell: last }, now)).toBe(
+      'interrupted'
+    );
   });
 });

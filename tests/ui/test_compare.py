@@ -177,7 +177,7 @@ def test_graph_in_the_main_area_is_legible_and_says_what_it_leaves_out(
     assert (label.bounding_box() or {"height": 0})["height"] >= 9  # px on screen
     expect(graph.locator('g[data-node-id$=":read"] text').first).to_have_text("[1] reads data.csv")
     expect(graph.locator('g[data-name="model.pkl"] text').nth(1)).to_have_text(
-        re.compile(r"^[0-9a-f]{8} · [0-9a-f]{8}-[0-9a-f]{4} · ")
+        re.compile(r"^[0-9a-f]{8} · [a-z]+-[a-z]+-[0-9]{2}$")  # short hash · the run's name
     )
 
     graph.get_by_label("Show the lineage of").select_option("all")

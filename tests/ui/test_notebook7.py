@@ -107,7 +107,7 @@ def test_lineage_panel_in_notebook7(page: Page, nb7: Lab) -> None:
     expect(panel).to_be_visible(timeout=TIMEOUT)
     run = panel.locator(".jp-Lineage-run")
     expect(run).to_have_count(1, timeout=TIMEOUT)
-    expect(run.first).to_contain_text(made["id"][:8])
+    expect(run.first).to_contain_text(made["name"])  # runs are titled by name
     panel.get_by_role("tab", name="Models").click()
     expect(panel.locator('.jp-Lineage-model[data-name="model.joblib"]')).to_have_count(
         1, timeout=TIMEOUT

@@ -52,7 +52,7 @@ def test_runs_graph_upstream_and_go_to_cell(page: Page, lab: Lab) -> None:
         re.compile(r"^\[\d+\] reads customers\.csv$"), timeout=TIMEOUT
     )
     expect(item(outline, "model.joblib").locator(".jp-Lineage-item-sub")).to_have_text(
-        re.compile(r"^[0-9a-f]{8} · [0-9a-f]{8}-[0-9a-f]{4} · ")  # short hash · run · when
+        re.compile(r"^[0-9a-f]{8} · [a-z]+-[a-z]+-[0-9]{2}$")  # short hash · the run's name
     )
 
     set_width(page, panel, 360)  # room for the main-area graph beside it

@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { runTitle } from '../labels';
+import { runState, runTitle } from '../labels';
 import type { LineageModel } from '../model';
 import { cellText, nextSort, RUN_COLUMN, type IColumn } from '../table';
 import type { IRunSummary } from '../tokens';
@@ -52,7 +52,7 @@ function RunCell(props: { run: IRunSummary; model: LineageModel }): JSX.Element 
         </button>
       </div>
       <div className="jp-Lineage-run-meta" title={run.notebook ?? ''}>
-        <span className={`jp-Lineage-status jp-Lineage-status-${run.status}`}>{run.status}</span>{' '}
+        <span className={`jp-Lineage-status jp-Lineage-status-${run.status}`}>{runState(run)}</span>{' '}
         <span className="jp-Lineage-run-kind">{run.kind}</span>
         {` · ${run.executions} ${run.executions === 1 ? 'cell' : 'cells'}`}
         {run.errors > 0 && ` · ${run.errors} failed`}
