@@ -27,6 +27,7 @@ from . import (
     startup,
     storesize,
 )
+from .common import Result
 
 SUITES = {
     "overhead": overhead,
@@ -69,7 +70,12 @@ def main() -> int:
     for name in args.only or SUITES:
         console.print(f"[bold]{name}[/] …")
         t = time.perf_counter()
-        for r in SUITES[name].run(args.quick):
+        try:
+            suite = list(SUITES[name].run(args.quick))
+        except Exception as exc:  # one broken suite is a failed row, not a lost run
+            why = f"{type(exc).__name__}: {exc}"[:300]
+            suite = [Result(f"{name} (the suite failed)", 0, "", "runs", False, {"error": why})]
+        for r in suite:
             results.append(r)
             console.print(f"  {r.name}: {r.measured:.4g} {r.unit} (target {r.target})")
         console.print(f"  [dim]{time.perf_counter() - t:.0f} s[/]")
