@@ -27,8 +27,12 @@ def auc_of(i: int) -> float:
 
 def make(folder: Path, n: int) -> None:
     from jupyter_lineage.capture.tracker import Tracker
+    from jupyter_lineage.store import Store
 
     folder.mkdir(parents=True, exist_ok=True)
+    # its own store: without one, a folder inside the Lab's project uses the project's store
+    # (found upwards, see store/location.py)
+    Store(folder / ".lineage" / "lineage.db").close()
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "python3",
