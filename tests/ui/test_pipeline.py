@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from jupyter_lineage.store import Store
+
 from ..conftest import lineage
 from .conftest import Lab
 from .helpers import TIMEOUT, open_notebook, open_sidebar, set_width, shot
@@ -13,6 +15,8 @@ from .helpers import TIMEOUT, open_notebook, open_sidebar, set_width, shot
 
 def test_pipeline_tab_marks_the_stale_stage(page: Page, lab: Lab) -> None:
     folder = lab.root / "pipeline"
+    # its own store (a subfolder without one shares the Lab project's, found upwards)
+    Store(folder / ".lineage" / "lineage.db").close()
     for name in ("prepare", "train", "evaluate"):
         lineage("run", f"{name}.ipynb", cwd=folder)
     lineage("run", "train.ipynb", "-p", "C", "0.1", cwd=folder)  # evaluate's model changed
