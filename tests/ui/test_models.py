@@ -4,8 +4,11 @@ versions with their tags and state, a tag filter, and a version's details."""
 from __future__ import annotations
 
 import json
+import shutil
 
 from playwright.sync_api import Page, expect
+
+from jupyter_lineage.store import Store
 
 from ..conftest import lineage
 from .conftest import Lab
@@ -13,15 +16,20 @@ from .helpers import TIMEOUT, open_notebook, open_sidebar, set_width, shot
 
 
 def test_models_tab_lists_versions_tags_and_details(page: Page, lab: Lab) -> None:
-    made = json.loads(
-        lineage("run", "train.ipynb", "-p", "C", "0.33", "--json", cwd=lab.root).stdout
-    )
-    lineage("tag", "out/model.joblib", "production", cwd=lab.root)
-    models = json.loads(lineage("models", "--json", cwd=lab.root).stdout)
+    # a copy of the example with its own store: the Lab project's train.ipynb runs stay as the
+    # other browser tests expect them, whatever the order
+    folder = lab.root / "catalogue"
+    folder.mkdir()
+    shutil.copy(lab.root / "train.ipynb", folder)
+    shutil.copytree(lab.root / "data", folder / "data")
+    Store(folder / ".lineage" / "lineage.db").close()
+    made = json.loads(lineage("run", "train.ipynb", "-p", "C", "0.33", "--json", cwd=folder).stdout)
+    lineage("tag", "out/model.joblib", "production", cwd=folder)
+    models = json.loads(lineage("models", "--json", cwd=folder).stdout)
     mine = next(m for m in models if m["run"]["id"] == made["id"])
     short = mine["hash"].removeprefix("blake3:")[:8]
 
-    open_notebook(page, lab, "train.ipynb")
+    open_notebook(page, lab, "catalogue/train.ipynb")
     panel = open_sidebar(page)
     panel.get_by_role("tab", name="Models").click()
     listed = panel.get_by_label("Model versions").locator(".jp-Lineage-model")
