@@ -22,14 +22,14 @@ from .store.location import for_notebook
 
 # Run by the kernel's Python: its IPython config as a kernel started in this folder loads it.
 _PROBE = """\
-import importlib.util, json, logging
+import importlib.util, json, logging, sys
 from ipykernel.kernelapp import IPKernelApp
 logging.disable(logging.CRITICAL)
 app = IPKernelApp()
 app.init_profile_dir()
 app.init_config_files()
 app.load_config_file()
-print(json.dumps({
+sys.stdout.write(json.dumps({
     "extensions": list(app.default_extensions) + list(app.extensions) + list(app.extra_extensions),
     "installed": importlib.util.find_spec("jupyter_lineage") is not None,
 }))
