@@ -150,6 +150,13 @@ def test_s3_whole_object_transfers(s3: tuple[str, Any], project: Path) -> None:
     """fs.cat_file, fs.get, fs.put and fs.pipe: the object by URL and version; a body the cell
     holds whole is hashed like a file (so the local copy `get` wrote has the same hash)."""
     import blake3
+    import s3fs
+
+    if int(s3fs.__version__.split(".")[0]) < 2021:  # -ra prints the reason
+        pytest.skip(
+            f"s3fs {s3fs.__version__} predates async fsspec (whole-object transfers): pip chose it"
+            " because the installed botocore is newer than any aiobotocore allows"
+        )
 
     endpoint, client = s3
     body = b"id,v\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(50))
