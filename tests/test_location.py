@@ -110,6 +110,7 @@ def test_readme_commands_from_a_plain_folder_a_subfolder_and_a_moved_copy(
     assert outside.returncode == 2
     assert f"No lineage database at {tmp_path / '.lineage' / 'lineage.db'}" in outside.stderr
     assert lineage("status", cwd=plain_project / "data").returncode == 0
+    lineage("tag", "out/model.joblib", "production", cwd=plain_project)
 
     moved = tmp_path / "elsewhere" / "churn-copy"
     moved.parent.mkdir()
@@ -124,3 +125,14 @@ def test_readme_commands_from_a_plain_folder_a_subfolder_and_a_moved_copy(
     runs = json.loads(lineage("runs", "--notebook", "train.ipynb", "--json", cwd=moved).stdout)
     assert [r["id"] for r in runs] == [run["id"]]
     assert runs[0]["notebook"] == str(moved / "train.ipynb")
+    # ... and its tags, its pipeline's freshness and its cache hits
+    shown = json.loads(
+        lineage("models", "show", "out/model.joblib@production", "--json", cwd=moved).stdout
+    )
+    assert shown["hash"] == here["target"]["hash"] and shown["tags"] == ["production"]
+    dag = json.loads(lineage("dag", "--json", cwd=moved).stdout)
+    assert dag["stages"] and not any(s["stale"] for s in dag["stages"]), dag
+    hit = json.loads(
+        lineage("run", "train.ipynb", "-p", "C", "0.5", "--cache", "--json", cwd=moved).stdout
+    )
+    assert hit["kind"] == "cached" and hit["cached_from"] == run["id"], hit

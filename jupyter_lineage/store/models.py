@@ -75,10 +75,16 @@ def tags_of(store: Store, artifact_ids: list[str]) -> dict[str, list[dict[str, A
     return out
 
 
+# A tag names a version of a *path*: a path inside the project is matched by where it lies in
+# the project too (the tag's own ``uri`` is where the project was when it was tagged).
+_SAME_PATH = "name = ? AND (uri = ? OR artifact_id IN (SELECT id FROM artifacts WHERE rel = ?))"
+
+
 def tagged(store: Store, uri: str, name: str) -> str | None:
     """The version of ``uri`` that holds tag ``name``."""
     row = store.conn.execute(
-        "SELECT artifact_id FROM tags WHERE uri = ? AND name = ?", (uri, name)
+        f"SELECT artifact_id FROM tags WHERE {_SAME_PATH}",
+        (name, uri, relative(uri, store.root)),
     ).fetchone()
     return str(row[0]) if row else None
 
@@ -86,6 +92,10 @@ def tagged(store: Store, uri: str, name: str) -> str | None:
 def set_tag(store: Store, uri: str, name: str, artifact_id: str, created: str, user: str) -> None:
     """Tag this version; the tag leaves whichever other version of the path held it."""
     with store.write() as conn:
+        conn.execute(
+            f"DELETE FROM tags WHERE {_SAME_PATH}",
+            (name, uri, relative(uri, store.root)),
+        )
         conn.execute(
             "INSERT OR REPLACE INTO tags (uri, name, artifact_id, created, user)"
             " VALUES (?, ?, ?, ?, ?)",
@@ -95,7 +105,13 @@ def set_tag(store: Store, uri: str, name: str, artifact_id: str, created: str, u
 
 def remove_tag(store: Store, uri: str, name: str) -> bool:
     with store.write() as conn:
-        return conn.execute("DELETE FROM tags WHERE uri = ? AND name = ?", (uri, name)).rowcount > 0
+        return (
+            conn.execute(
+                f"DELETE FROM tags WHERE {_SAME_PATH}",
+                (name, uri, relative(uri, store.root)),
+            ).rowcount
+            > 0
+        )
 
 
 def tagged_artifacts(store: Store) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .db import Store, now, process_identity
-from .location import relative
+from .location import here, relative
 from .sql import chunks, marks
 from .writes import free_name
 
@@ -18,19 +18,38 @@ from .writes import free_name
 STAGE_KINDS = ("papermill", "interactive", "script", "cached")
 _RUN_LEVEL = 1 << 40  # run-level files sort after every execution of the run
 
-_STAGE_COLUMNS = "id, kind, jl_here(notebook, notebook_rel) AS notebook, notebook_hash, cwd, environment_id, started, cached_from"
+_STAGE_COLUMNS = (
+    "id, kind, jl_here(notebook, notebook_rel) AS notebook, notebook_hash, cwd, environment_id,"
+    " started, cached_from, notebook AS recorded_notebook, notebook_rel"
+)
+
+
+def _here(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The working folder where it is now when the run's project has moved since (a folder
+    inside the project the notebook was recorded in moves with it)."""
+    for r in rows:
+        recorded, rel, cwd = r.pop("recorded_notebook"), r.pop("notebook_rel"), r["cwd"]
+        if not (rel and cwd and recorded.endswith("/" + rel)):
+            continue
+        old = recorded[: -len(rel) - 1]
+        if cwd.rstrip("/") == old:
+            r["cwd"] = store.root
+        elif (inside := relative(cwd, old)) is not None:
+            r["cwd"] = here(cwd, inside, store.root)
+    return rows
 
 
 def latest_successful(store: Store) -> list[dict[str, Any]]:
     """Per notebook (or script) path, its newest successful run: one row each, by path."""
     kinds = marks(list(STAGE_KINDS))
     with store.translated():
-        return store.query(
+        rows = store.query(
             f"SELECT {_STAGE_COLUMNS}, max(started) AS newest FROM runs"
             f" WHERE status = 'succeeded' AND kind IN ({kinds}) AND notebook IS NOT NULL"
-            " AND notebook != '' GROUP BY notebook ORDER BY notebook",
+            " AND notebook != '' GROUP BY jl_here(notebook, notebook_rel) ORDER BY 3",
             STAGE_KINDS,
         )
+    return _here(store, rows)
 
 
 def file_versions(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
@@ -43,10 +62,11 @@ def file_versions(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
         m = marks(chunk)
         with store.translated():
             rows += store.query(
-                "SELECT e.run_id, ac.role, a.uri, a.hash, a.kind, e.seq FROM executions e"
+                "SELECT e.run_id, ac.role, jl_here(a.uri, a.rel) AS uri, a.hash, a.kind, e.seq"
+                " FROM executions e"
                 " JOIN accesses ac ON ac.execution_id = e.id"
                 f" JOIN artifacts a ON a.id = ac.artifact_id WHERE e.run_id IN ({m})"
-                " UNION ALL SELECT rf.run_id, rf.role, a.uri, a.hash, a.kind, ? AS seq"
+                " UNION ALL SELECT rf.run_id, rf.role, jl_here(a.uri, a.rel), a.hash, a.kind, ? AS seq"
                 " FROM run_files rf JOIN artifacts a ON a.id = rf.artifact_id"
                 f" WHERE rf.run_id IN ({m})",
                 (*chunk, _RUN_LEVEL, *chunk),
@@ -61,11 +81,12 @@ def reusable(store: Store, notebook: str, *, limit: int = 20) -> list[dict[str, 
     """The newest successful executed (not cached) pipeline runs of one notebook: what a
     ``--cache`` may reuse, newest first."""
     with store.translated():
-        return store.query(
+        rows = store.query(
             f"SELECT {_STAGE_COLUMNS} FROM runs WHERE (notebook = ? OR notebook_rel = ?)"
             " AND kind = 'papermill' AND status = 'succeeded' ORDER BY started DESC LIMIT ?",
             (notebook, relative(notebook, store.root), limit),
         )
+    return _here(store, rows)
 
 
 def record_cached(
