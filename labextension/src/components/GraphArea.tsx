@@ -2,11 +2,11 @@ import * as React from 'react';
 
 import { errorAdvice } from '../labels';
 import type { LineageModel } from '../model';
-import { basename } from '../shape';
 import type { IGraph } from '../tokens';
 import { Drawing, type IDrawingHandle } from './Drawing';
 import { FocusPicker, RunsShown, SearchBox, focusName, useGraphState } from './GraphTools';
 import { Message, START_HINT } from './Message';
+import { PanelHeader } from './PanelHeader';
 import { NodeDetails } from './NodeDetails';
 
 function Loaded(props: { model: LineageModel; data: IGraph }): JSX.Element {
@@ -118,19 +118,7 @@ export function GraphArea(props: { model: LineageModel }): JSX.Element {
   }
   return (
     <div className="jp-Lineage jp-Lineage-graph-area">
-      <header className="jp-Lineage-header">
-        <h2 className="jp-Lineage-title" title={path ?? ''}>
-          Lineage graph{path ? ` · ${basename(path)}` : ''}
-        </h2>
-        <button
-          className="jp-Lineage-refresh jp-mod-styled"
-          title="Refresh"
-          aria-label="Refresh"
-          onClick={() => void model.refresh(true)}
-        >
-          ⟳
-        </button>
-      </header>
+      <PanelHeader title="Lineage graph" model={model} />
       {body}
     </div>
   );

@@ -2,11 +2,11 @@ import * as React from 'react';
 
 import { errorAdvice } from '../labels';
 import type { LineageModel } from '../model';
-import { basename } from '../shape';
 import type { Tab } from '../tokens';
 import { DiffView } from './DiffView';
 import { GraphView } from './GraphView';
 import { Message, START_HINT } from './Message';
+import { PanelHeader } from './PanelHeader';
 import { ModelsView } from './ModelsView';
 import { PipelineView } from './PipelineView';
 import { RunsView } from './RunsView';
@@ -69,22 +69,9 @@ function Body(props: { model: LineageModel }): JSX.Element {
 
 export function LineagePanel(props: { model: LineageModel }): JSX.Element {
   const { model } = props;
-  const path = model.notebookPath;
   return (
     <div className="jp-Lineage">
-      <header className="jp-Lineage-header">
-        <h2 className="jp-Lineage-title" title={path ?? ''}>
-          Lineage{path ? ` · ${basename(path)}` : ''}
-        </h2>
-        <button
-          className="jp-Lineage-refresh jp-mod-styled"
-          title="Refresh"
-          aria-label="Refresh"
-          onClick={() => void model.refresh(true)}
-        >
-          ⟳
-        </button>
-      </header>
+      <PanelHeader title="Lineage" model={model} />
       <div className="jp-Lineage-tabs" role="tablist" aria-label="Lineage views">
         {TABS.map(([tab, label]) => (
           <button

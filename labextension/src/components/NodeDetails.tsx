@@ -36,28 +36,30 @@ function useRunMetrics(model: LineageModel, ctx: ILabelContext, runId: string | 
   return fetched && fetched.id === runId ? fetched.metrics : null;
 }
 
-/** Copies the run's exact pins (as `jupyter lineage env RUN` prints them) to the clipboard. */
-function CopyRequirements(props: { model: LineageModel; runId: string }): JSX.Element {
-  const { model, runId } = props;
+/** A button for a server action that reports in place: its progress, result or error. */
+function ActionButton(props: {
+  label: string;
+  title: string;
+  busy: string;
+  failed: string;
+  resetKey: string;
+  action: () => Promise<string>;
+}): JSX.Element {
+  const { label, title, busy, failed, resetKey, action } = props;
   const [state, setState] = React.useState('');
-  React.useEffect(() => setState(''), [runId]);
-  const copy = async (): Promise<void> => {
-    setState('Copying…');
+  React.useEffect(() => setState(''), [resetKey]);
+  const act = async (): Promise<void> => {
+    setState(busy);
     try {
-      Clipboard.copyToSystem(await model.requirements(runId));
-      setState('Copied');
+      setState(await action());
     } catch (error) {
-      setState(`Could not copy: ${error instanceof Error ? error.message : String(error)}`);
+      setState(`${failed}: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
   return (
     <>
-      <button
-        className="jp-mod-styled"
-        title="Copy this run's packages, each pinned to its recorded version, as a requirements.txt"
-        onClick={() => void copy()}
-      >
-        Copy requirements
+      <button className="jp-mod-styled" title={title} onClick={() => void act()}>
+        {label}
       </button>
       {state && (
         <span className="jp-Lineage-details-note" role="status">
@@ -68,34 +70,36 @@ function CopyRequirements(props: { model: LineageModel; runId: string }): JSX.El
   );
 }
 
+/** Copies the run's exact pins (as `jupyter lineage env RUN` prints them) to the clipboard. */
+function CopyRequirements(props: { model: LineageModel; runId: string }): JSX.Element {
+  const { model, runId } = props;
+  return (
+    <ActionButton
+      label="Copy requirements"
+      title="Copy this run's packages, each pinned to its recorded version, as a requirements.txt"
+      busy="Copying…"
+      failed="Could not copy"
+      resetKey={runId}
+      action={async () => {
+        Clipboard.copyToSystem(await model.requirements(runId));
+        return 'Copied';
+      }}
+    />
+  );
+}
+
 /** Saves the minimal notebook that rebuilds this file version beside the notebook, opens it. */
 function Gather(props: { model: LineageModel; artifact: string }): JSX.Element {
   const { model, artifact } = props;
-  const [state, setState] = React.useState('');
-  React.useEffect(() => setState(''), [artifact]);
-  const gather = async (): Promise<void> => {
-    setState('Gathering…');
-    try {
-      setState(`Opened ${await model.gather(artifact)}`);
-    } catch (error) {
-      setState(`Could not gather: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  };
   return (
-    <>
-      <button
-        className="jp-mod-styled"
-        title="Open a new notebook with only the cells this version was made from, in the order they ran (jupyter lineage gather)"
-        onClick={() => void gather()}
-      >
-        Gather
-      </button>
-      {state && (
-        <span className="jp-Lineage-details-note" role="status">
-          {state}
-        </span>
-      )}
-    </>
+    <ActionButton
+      label="Gather"
+      title="Open a new notebook with only the cells this version was made from, in the order they ran (jupyter lineage gather)"
+      busy="Gathering…"
+      failed="Could not gather"
+      resetKey={artifact}
+      action={async () => `Opened ${await model.gather(artifact)}`}
+    />
   );
 }
 
