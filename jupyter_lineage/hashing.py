@@ -59,6 +59,20 @@ def _hash_fd(fd: int, size: int) -> str:
     return PREFIX + hasher.hexdigest()
 
 
+def hash_open(fd: int, before: os.stat_result) -> str | None:
+    """The hash of a file open on ``fd`` whose ``fstat`` was ``before``; None if it changed
+    while being read. A small file is one ``read`` (the cheapest path: a folder of images)."""
+    size = before.st_size
+    if size < _CHUNK:
+        data = os.read(fd, size + 1)
+        if len(data) != size:
+            return None
+        digest = PREFIX + blake3.blake3(data).hexdigest()
+    else:
+        digest = _hash_fd(fd, size)
+    return digest if stat_key(os.fstat(fd)) == stat_key(before) else None
+
+
 def hash_file(path: str) -> tuple[str, os.stat_result]:
     """Hash a file; retried when it changes underneath us, so the hash matches one real version.
 
@@ -68,12 +82,11 @@ def hash_file(path: str) -> tuple[str, os.stat_result]:
     for _ in range(3):
         fd, before = open_regular(path)
         try:
-            digest = _hash_fd(fd, before.st_size)
-            after = os.fstat(fd)
+            digest = hash_open(fd, before)
         finally:
             os.close(fd)
-        if stat_key(before) == stat_key(after):
-            return digest, after
+        if digest is not None:
+            return digest, before
     raise OSError(f"{path} kept changing while it was hashed")
 
 
@@ -83,7 +96,5 @@ TREE_PREFIX = "blake3-tree:"
 def tree_hash(members: list[tuple[str, str, int]]) -> str:
     """A folder's version, as DVC hashes directories: its members' relative names, sizes and
     content hashes, sorted by name. Same files, same hash, wherever the folder is."""
-    hasher = blake3.blake3()
-    for name, digest, size in sorted(members):
-        hasher.update(f"{name}\0{size}\0{digest}\n".encode("utf-8", "surrogateescape"))
-    return TREE_PREFIX + hasher.hexdigest()
+    text = "".join([f"{name}\0{size}\0{digest}\n" for name, digest, size in sorted(members)])
+    return TREE_PREFIX + blake3.blake3(text.encode("utf-8", "surrogateescape")).hexdigest()

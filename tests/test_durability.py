@@ -284,7 +284,7 @@ def test_the_audit_hook_lets_keyboard_interrupt_through(kernel: Kernel, project:
     kernel.check(
         "import jupyter_lineage.capture.accesses as a\n"
         "def interrupted(*args, **kwargs):\n    raise KeyboardInterrupt\n"
-        "a.hash_file = interrupted"
+        "a.hash_file = a.hash_open = interrupted"
     )
     reply = kernel.run("text = open('in.csv').read()\nreached = True")
     assert reply.status == "error" and reply.error is not None
@@ -299,8 +299,8 @@ def test_a_file_that_cannot_be_hashed_is_recorded_with_why(
     kernel.check("%load_ext jupyter_lineage")
     kernel.check(
         "import jupyter_lineage.capture.accesses as a\n"
-        "def unreadable(path):\n    raise PermissionError(13, 'Permission denied', path)\n"
-        "a.hash_file = unreadable"
+        "def unreadable(*args):\n    raise PermissionError(13, 'Permission denied')\n"
+        "a.hash_file = a.hash_open = unreadable"
     )
     first = kernel.check("text = open('in.csv').read()\nopen('out.txt', 'w').write(text)")
     status = kernel.check("%track").stdout  # and everything so far is written

@@ -276,7 +276,7 @@ def test_a_hook_failure_never_reaches_the_cell(kernel: Kernel, project: Path) ->
     kernel.check(
         "import jupyter_lineage.capture.accesses as t\n"
         "def broken(*a, **k):\n    raise RuntimeError('simulated hashing bug')\n"
-        "t.hash_file = broken"
+        "t.hash_file = t.hash_open = broken"
     )
     (project / "in.csv").write_text("q\n")
     r1 = kernel.check("v = open('in.csv').read()")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LineageError, StoreError
-from ..hashing import hash_file, stat_key
+from ..hashing import hash_file, hash_open, open_regular, stat_key
 from ..store import writes
 from ..store.db import Store
 from ..urls import clean_url
@@ -28,7 +28,7 @@ from . import hook
 from .folders import Folders
 from .kinds import kind_of
 from .noise import NoiseFilter
-from .readers.install import context_kind
+from .readers.install import _kinds_running, context_kind
 
 Key = tuple[int, int, int]  # (size, mtime_ns, inode)
 _PLAIN_ABSOLUTE = re.compile(r"/(?!.*(?://|/\.\.?(?:/|$))).*[^/]\Z", re.S).match  # normal already
@@ -72,7 +72,7 @@ class HashCache:
     the file itself. New hashes wait in :attr:`new` for the writer to persist them."""
 
     def __init__(self) -> None:
-        self._memory: dict[str, tuple[Key, str]] = {}
+        self.memory: dict[str, tuple[Key, str]] = {}  # path -> the version hashed last
         self.new: deque[tuple[str, int, int, int, str]] = deque()
         self._reader: Store | None = None
         self._inherited: Store | None = None
@@ -112,7 +112,7 @@ class HashCache:
     def digest(self, path: str, st: os.stat_result) -> tuple[str, Key]:
         """The hash of the version ``st`` describes; raises OSError if it cannot be read."""
         key = stat_key(st)
-        cached = self._memory.get(path)
+        cached = self.memory.get(path)
         if cached is not None and cached[0] == key:
             return cached[1], key
         # A small file is hashed as fast as its hash is looked up in the store: it is hashed,
@@ -125,15 +125,36 @@ class HashCache:
             key = stat_key(st)
             if not small:
                 self.new.append((path, *key, digest))
-        self._memory[path] = (key, digest)
+        self.memory[path] = (key, digest)
         return digest, key
+
+    def fresh(self, path: str) -> tuple[str, os.stat_result]:
+        """The hash of a file not in memory: opened once, hashed from that descriptor (a small
+        one in one read). Raises OSError as :func:`~jupyter_lineage.hashing.hash_file` does."""
+        fd, st = open_regular(path)
+        try:
+            key = stat_key(st)
+            small = st.st_size < _SMALL_FILE
+            digest = None if small else self._stored(path, key)
+            fresh = digest is None
+            if fresh:
+                digest = hash_open(fd, st)
+        finally:
+            os.close(fd)
+        if digest is None:  # it changed while being read: hashed again until it holds still
+            digest, st = hash_file(path)
+            key = stat_key(st)
+        if fresh and not small:
+            self.new.append((path, *key, digest))
+        self.memory[path] = (key, digest)
+        return digest, st
 
     def known(self, path: str) -> bool:
         """Hashed before in this process (a version of it is remembered)."""
-        return path in self._memory
+        return path in self.memory
 
     def remembered(self, path: str) -> tuple[Key, str] | None:
-        return self._memory.get(path)
+        return self.memory.get(path)
 
     def _stored(self, path: str, key: Key) -> str | None:
         reader = self._reader
@@ -192,6 +213,9 @@ class Accesses:
         self.hashes = hashes
         self._warn = warn
         self.active = False  # between a cell's begin and end: the hook reads this first
+        # The audit hook's reads, as it saw them (raw arguments): made records by settle()
+        self.queued: list[tuple[Any, ...]] = []
+        self.seen = hashes.memory  # a path in here was hashed before: its reads are queued
         self.errors: list[BaseException] = []
         self.error_count = 0  # file accesses the hook could not record, this run
         self.hash_errors = 0  # files that could not be hashed, this run
@@ -209,6 +233,7 @@ class Accesses:
 
     def begin(self) -> None:
         self.error_count += len(self.errors)
+        self.queued = []
         self._reads = {}
         self._api_read = set()
         self._later = {}
@@ -220,6 +245,8 @@ class Accesses:
 
     def collect(self) -> list[writes.Access]:
         """Reads as first seen, declarations, then writes hashed as they are now (closed)."""
+        if self.queued:
+            self.settle()
         reads = list(self._reads.values())
         if self._later:
             reads = self._settled(reads)
@@ -239,25 +266,31 @@ class Accesses:
         return accesses + self.folders.collapse(written)
 
     def _settled(self, reads: list[writes.Access]) -> list[writes.Access]:
-        """The reads noted by name only, as the versions they are (one stat each; a folder's
-        thousands of stats on a few threads, the syscalls overlapping)."""
-        stats = _stat_all(list(self._later)) if len(self._later) >= _PARALLEL_FROM else {}
+        """The reads noted by name only, as the versions they are: one stat each, the record
+        made last time reused when the version is the same (a folder's thousands of stats on
+        a few threads when it pays, the syscalls overlapping)."""
+        later = self._later
+        stats = _stat_all(list(later)) if len(later) >= _PARALLEL_FROM else None
         out = []
-        last, later, written, stat_of = self._last, self._later, self._writes, os.stat
+        last, written, stat_of = self._last, self._writes, os.stat
         for name, access in zip(self._reads, reads, strict=True):
             if access is _LATER:
                 api_kind = later[name]
-                if name not in written and not stats:  # the common case, inlined: one stat
+                if stats is None:
+                    try:
+                        st = stat_of(name)
+                    except OSError:
+                        continue
+                elif name in stats:
+                    st = stats[name]
+                else:
+                    continue
+                if name not in written:  # the common case, inlined: the same version again
                     seen = last.get((name, "read", api_kind))
-                    if seen is not None:
-                        try:
-                            st = stat_of(name)
-                        except OSError:
-                            continue
-                        if seen[0] == (st.st_size, st.st_mtime_ns, st.st_ino):
-                            out.append(seen[1])
-                            continue
-                found = self._read_later(name, api_kind, stats.get(name))
+                    if seen is not None and seen[0] == (st.st_size, st.st_mtime_ns, st.st_ino):
+                        out.append(seen[1])
+                        continue
+                found = self._read_later(name, api_kind, st)
                 if found is None:
                     continue
                 access = found
@@ -283,9 +316,87 @@ class Accesses:
         return self.hashed(name, "read", api_kind, st)
 
     # -- what the audit hook and the library wrappers see ---------------------------------------
+    def settle(self) -> None:
+        """The reads the audit hook queued, made records of: a file new to this process hashed
+        (one open, one read), one hashed before checked with one stat, its last record reused
+        when the version is the same. Called at the cell's end and before anything that may
+        change a queued file (a write, a removal, a child process)."""
+        queued = self.queued
+        n = len(queued)
+        if not n:
+            return
+        items = queued[:n]
+        del queued[:n]  # another thread's append meanwhile stays for the next call
+        reads, written, memory, last = self._reads, self._writes, self.hashes.memory, self._last
+        # the noise filter's memo is keyed by normal absolute names: a path found there as
+        # opened is one (the common case: no normalisation, no second look-up)
+        decided, name_of, stat_of = self.filter.memo[False].get, self._name_of, os.stat
+        with hook.ours():
+            for args in items:
+                try:
+                    name = args[0]
+                    noise = decided(name) if name.__class__ is str else None
+                    if noise is None:
+                        name = name_of(name)
+                    elif noise:
+                        continue
+                    if not name or name in reads or name in written:
+                        continue
+                    if name in memory:
+                        try:
+                            st = stat_of(name)
+                        except OSError:
+                            continue  # gone already: a temporary file
+                        seen = last.get((name, "read", None))
+                        if seen is not None and seen[0] == (st.st_size, st.st_mtime_ns, st.st_ino):
+                            reads[name] = seen[1]
+                            continue
+                        access = self.hashed(name, "read", None, st)
+                    else:
+                        access = self.first_read(name)
+                    if access is not None:
+                        reads[name] = access
+                except Exception as exc:
+                    self.errors.append(exc)
+
+    def _name_of(self, raw: Any) -> str:
+        """The absolute name of a path as opened; "" for noise or what is not a path."""
+        if isinstance(raw, int) or raw is None:
+            return ""
+        try:
+            name = raw if raw.__class__ is str else os.fsdecode(raw)
+            if not _PLAIN_ABSOLUTE(name):
+                name = os.path.abspath(name)
+        except (TypeError, ValueError):
+            return ""
+        return "" if self.filter.is_noise(name, False) else name
+
+    def first_read(self, path: str, api_kind: str | None = None) -> writes.Access | None:
+        """A read of a file this process has not hashed: opened once, hashed from there (what
+        the hasher opens is ours, not the user's)."""
+        local = hook.local
+        busy, local.busy = local.busy, True
+        try:
+            digest, st = self.hashes.fresh(path)
+        except OSError:  # gone, not a regular file, unreadable: the general path says which
+            return self.hashed(path, "read", api_kind)
+        finally:
+            local.busy = busy
+        access = writes.Access(
+            uri=path,
+            hash=digest,
+            role="read",
+            kind=kind_of(path, api_kind, "read"),
+            size=st.st_size,
+        )
+        self._remember((path, "read", api_kind), st, access)
+        return access
+
     def note_path(self, path: Any, role: str, api_kind: str | None) -> None:
         if not self.active:
             return
+        if self.queued:
+            self.settle()
         try:
             name = path if type(path) is str else os.fsdecode(path)
             if not _PLAIN_ABSOLUTE(name):
@@ -295,7 +406,7 @@ class Accesses:
         write = role == "write"
         if self.filter.is_noise(name, write):
             return
-        if api_kind is None:
+        if api_kind is None and _kinds_running[0]:
             api_kind = context_kind()  # opened by a wrapped call (a fetch_* reading its cache)
         if write:
             if name not in self._writes or api_kind:
@@ -311,13 +422,13 @@ class Accesses:
                         self._reads[name], kind=kind_of(name, api_kind, "read")
                     )
         elif name not in self._writes:
-            if self.hashes.known(name):
+            if name in self.seen:
                 self._later[name] = api_kind
                 self._reads[name] = _LATER  # keeps the order reads were first seen in
                 if api_kind:
                     self._api_read.add(name)
                 return
-            access = self.hashed(name, "read", api_kind)
+            access = self.first_read(name, api_kind)
             if access is not None:
                 self._reads[name] = access
                 if api_kind:
@@ -392,10 +503,15 @@ class Accesses:
             return last[1]
         access = self._hashed(path, st, role, api_kind)
         if not access.hash_error:
-            if len(self._last) >= _LAST_MAX:
-                self._last.clear()
-            self._last[memo_key] = ((st.st_size, st.st_mtime_ns, st.st_ino), access)
+            self._remember(memo_key, st, access)
         return access
+
+    def _remember(
+        self, memo_key: tuple[str, str, str | None], st: os.stat_result, access: writes.Access
+    ) -> None:
+        if len(self._last) >= _LAST_MAX:
+            self._last.clear()
+        self._last[memo_key] = ((st.st_size, st.st_mtime_ns, st.st_ino), access)
 
     def _hashed(
         self, path: str, st: os.stat_result, role: str, api_kind: str | None

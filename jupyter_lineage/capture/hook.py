@@ -16,49 +16,97 @@ from typing import Any
 
 from ..urls import clean_url
 from . import registry as _registry
+from .readers.install import _kinds_running
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-_local = threading.local()  # .busy: what this thread opens now is ours, never the user's
+
+
+class _Local(threading.local):
+    busy = False  # what this thread opens now is ours (the store, a file being hashed)
+
+
+_local = local = _Local()  # `local.busy`: set directly where a context manager costs too much
 _installed = False
+# Events after which a queued read may no longer be the version the cell read: the queue is
+# looked at first (the files hashed) — a file removed, renamed, truncated, a process started
+# that may write it, the working directory that relative names hang from changed.
+_SETTLE_FIRST = frozenset(
+    {
+        "os.remove",
+        "os.rename",
+        "os.rmdir",
+        "os.truncate",
+        "os.chdir",
+        "os.link",
+        "os.symlink",
+        "os.utime",
+        "os.system",
+        "os.exec",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.fork",
+        "os.forkpty",
+        "subprocess.Popen",
+        "shutil.rmtree",
+        "shutil.move",
+        "shutil.unpack_archive",
+    }
+)
+_OTHER = _SETTLE_FIRST | {"sqlite3.connect", "urllib.Request"}
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
-    # Runs for every audit event in the process: return as early as possible.
+    # Runs for every audit event in the process: return as early as possible. A read of a file
+    # hashed before is only queued (its raw arguments, one append); `Accesses.settle` looks at
+    # the queue at the cell's end (one stat each) or before anything that could change a queued
+    # file. A file new to the process is hashed now, as the user's code opens it (a Ctrl-C
+    # then interrupts the cell).
     tracker = _registry._current or _registry._child
     if tracker is None:
         return
     accesses = tracker.accesses
     if not accesses.active:
         return
-    if event == "open" or event == "sqlite3.connect" or event == "urllib.Request":
-        if getattr(_local, "busy", False):
+    if event == "open":
+        if _local.busy:
             return
-        _local.busy = True
-        try:
-            _dispatch(accesses, event, args)
-        except Exception as exc:  # never let the user's open() fail because of us...
-            accesses.errors.append(exc)  # ...but a Ctrl-C (KeyboardInterrupt) goes through
-        finally:
-            _local.busy = False
+        mode = args[1]
+        if (mode == "r" or mode == "rb") and args[0] in accesses.seen and not _kinds_running[0]:
+            accesses.queued.append(args)
+            return
+    elif event not in _OTHER or _local.busy:
+        return
+    _local.busy = True
+    try:
+        _dispatch(accesses, event, args)
+    except Exception as exc:  # never let the user's open() fail because of us...
+        accesses.errors.append(exc)  # ...but a Ctrl-C (KeyboardInterrupt) goes through
+    finally:
+        _local.busy = False
+
+
+def _is_read(args: tuple[Any, ...]) -> bool:
+    mode, flags = args[1], args[2]
+    if isinstance(mode, str):
+        return not ("w" in mode or "a" in mode or "x" in mode or "+" in mode)
+    return not (flags & _WRITE_FLAGS) if isinstance(flags, int) else True
 
 
 def _dispatch(accesses: Any, event: str, args: tuple[Any, ...]) -> None:
+    if accesses.queued:
+        accesses.settle()  # what was read before this event, as it was read
     if event == "open":
-        path, mode, flags = args
+        path = args[0]
         if isinstance(path, int) or path is None:
             return
-        if isinstance(mode, str):
-            write = "w" in mode or "a" in mode or "x" in mode or "+" in mode
-        else:
-            write = bool(flags & _WRITE_FLAGS) if isinstance(flags, int) else False
-        accesses.note_path(path, "write" if write else "read", None)
+        accesses.note_path(path, "read" if _is_read(args) else "write", None)
     elif event == "sqlite3.connect":
         database = args[0]
         if isinstance(database, str | bytes | os.PathLike):
             name = os.fsdecode(database)
             if name and name != ":memory:" and not name.startswith("file:"):
                 accesses.note_database(os.path.abspath(name))
-    else:  # urllib.Request
+    elif event == "urllib.Request":
         url = args[0]
         if isinstance(url, str) and url.startswith(("http://", "https://", "ftp://")):
             accesses.note_url(clean_url(url))
@@ -79,7 +127,7 @@ def mark_thread_ours() -> None:
 @contextlib.contextmanager
 def ours() -> Iterator[None]:
     """What this thread opens inside the block is ours (the store, a file being hashed)."""
-    busy = getattr(_local, "busy", False)
+    busy = _local.busy
     _local.busy = True
     try:
         yield

@@ -77,21 +77,25 @@ NOTEBOOK = {".ipynb"}
 KINDS = ("dataset", "model", "figure", "notebook", "other")
 
 
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip")
+
+
 def _suffix(path: str) -> str:
-    name = path.rsplit("/", 1)[-1].lower()
-    for compressed in (".gz", ".bz2", ".xz", ".zip"):
-        if name.endswith(compressed) and name.count(".") > 1:
-            name = name[: -len(compressed)]
-            break
+    name = path[path.rfind("/") + 1 :].lower()
+    if name.endswith(_COMPRESSED) and name.count(".") > 1:
+        name = name[: name.rfind(".")]
     dot = name.rfind(".")
     return name[dot:] if dot > 0 else ""
 
 
-@functools.lru_cache(maxsize=1 << 16)  # on every file a cell touches: asked again and again
 def kind_of(path: str, api_kind: str | None = None, role: str = "write") -> str:
     if api_kind:
         return api_kind
-    ext = _suffix(path.split("?", 1)[0])
+    return _by_suffix(_suffix(path.split("?", 1)[0]), role)
+
+
+@functools.lru_cache(maxsize=1024)  # on every file a cell touches: a few suffixes, again and again
+def _by_suffix(ext: str, role: str) -> str:
     if role == "read" and ext in IMAGES:
         return "dataset"  # training images, scans: what a cell reads is its data
     if ext in MODEL:

@@ -72,6 +72,9 @@ _CACHE_VARS = (
 )
 
 
+_DATA, _NOISE, _PACKAGE, _MIXED = range(4)  # what a folder says of its files
+
+
 def _jupyter_dirs() -> list[str]:
     try:
         from jupyter_core import paths
@@ -112,7 +115,9 @@ class NoiseFilter:
             if folder:
                 self.ignored_prefixes += (os.path.abspath(folder).rstrip("/") + "/",)
         self.globs: list[str] = []
-        self._memo: dict[tuple[str, bool], bool] = {}
+        # decided paths, reads' and writes' apart (indexed by ``write``): the hot path looks here
+        self.memo: tuple[dict[str, bool], dict[str, bool]] = ({}, {})
+        self._folders: dict[str, int] = {}  # what a folder says of the files in it
 
     def ignore(self, *paths_or_globs: str) -> None:
         for item in paths_or_globs:
@@ -121,32 +126,56 @@ class NoiseFilter:
             else:
                 self.ignored_prefixes += (os.path.abspath(item).rstrip("/") + "/",)
                 self.globs.append(os.path.abspath(item))
-        self._memo.clear()
+        for memo in self.memo:
+            memo.clear()
+        self._folders.clear()
 
     def is_noise(self, path: str, write: bool) -> bool:
-        key = (path, write)
-        hit = self._memo.get(key)
+        memo = self.memo[write]
+        hit = memo.get(path)
         if hit is None:
             hit = self._decide(path, write)
-            if len(self._memo) > 50_000:
-                self._memo.clear()
-            self._memo[key] = hit
+            if len(memo) > 50_000:
+                memo.clear()
+            memo[path] = hit
         return hit
 
     def _decide(self, path: str, write: bool) -> bool:
         if path.endswith(_CODE_SUFFIXES) or path in self.ignored_files:
             return True
-        if path.startswith(self.package_prefixes):
+        # What a folder's files have in common is decided once per folder (2,000 images)
+        folder = path[: path.rfind("/") + 1]
+        verdict = self._folders.get(folder)
+        if verdict is None:
+            verdict = self._folder(folder)
+            if len(self._folders) > 10_000:
+                self._folders.clear()
+            self._folders[folder] = verdict
+        if verdict == _PACKAGE:
             # Packages' own files are noise, but data they ship (sklearn's iris.csv) is read data.
             return write or not is_data_file(path)
-        if path.startswith(self.ignored_prefixes) or any(part in path for part in _ANYWHERE):
+        if verdict == _NOISE or (verdict == _MIXED and path.startswith(self.ignored_prefixes)):
             return True
-        if self.globs:
-            name = os.path.basename(path)
-            rel = os.path.relpath(path) if not path.startswith("..") else path
-            for g in self.globs:
-                if fnmatch.fnmatch(path, g) or fnmatch.fnmatch(name, g) or fnmatch.fnmatch(rel, g):
-                    return True
+        return bool(self.globs) and self._globbed(path)
+
+    def _folder(self, folder: str) -> int:
+        """``folder`` ends with "/": the prefixes and parts that end with one decide alike for
+        every file in it; a prefix that goes on into file names (``/tmp/ipykernel_``) leaves
+        its files to be looked at one by one."""
+        if folder.startswith(self.package_prefixes):
+            return _PACKAGE
+        if folder.startswith(self.ignored_prefixes) or any(part in folder for part in _ANYWHERE):
+            return _NOISE
+        if any(p.startswith(folder) and "/" not in p[len(folder) :] for p in self.ignored_prefixes):
+            return _MIXED
+        return _DATA
+
+    def _globbed(self, path: str) -> bool:
+        name = os.path.basename(path)
+        rel = os.path.relpath(path) if not path.startswith("..") else path
+        for g in self.globs:
+            if fnmatch.fnmatch(path, g) or fnmatch.fnmatch(name, g) or fnmatch.fnmatch(rel, g):
+                return True
         return False
 
 

@@ -17,7 +17,7 @@ from .db import Store, now, process_identity
 from .location import relative
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Access:
     """One file or URL version an execution read or wrote."""
 
