@@ -10,7 +10,8 @@ from typing import Any
 from .capture import registry
 from .capture.dataflow import Analyzer
 from .capture.dependencies import Dataflow
-from .capture.tracker import ENV_NOTEBOOK, ENV_RUN_ID, Tracker
+from .capture.envvars import ENV_NOTEBOOK, ENV_RUN_ID
+from .capture.tracker import Tracker
 
 
 def notebook_path(shell: Any) -> str | None:

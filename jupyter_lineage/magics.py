@@ -8,13 +8,36 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from . import api, widgets
 from .errors import LineageError
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+
+def _api() -> ModuleType:
+    """The Python API, loaded at the first ``%track``: a pipeline's kernel loads this module
+    at start-up, and the API (store queries, diff, export, widgets) is not needed to track."""
+    from . import api
+
+    return api
+
+
+def _graph(args: list[str]) -> Any:
+    from . import widgets
+
+    return widgets.graph_command(args)
+
+
+def _diff(args: list[str]) -> Any:
+    from . import widgets
+
+    return widgets.diff_command(args)
+
 
 HELP = """\
 %track                      status: run id, database, counts
@@ -51,7 +74,7 @@ def _size(db: str | None) -> str:
 
 
 def _status(args: list[str]) -> None:
-    info = api.tracking_status()
+    info = _api().tracking_status()
     lines = [
         f"jupyter-lineage: {'recording' if info['enabled'] else 'paused (%track on resumes)'}",
         f"  run        {info['run_id']}",
@@ -82,7 +105,7 @@ def _status(args: list[str]) -> None:
         lines.append(f"  not recorded  {'  '.join(missed)}")
     if info.get("notebook"):
         try:
-            stale = api.stale_cells(notebook=info["notebook"])
+            stale = _api().stale_cells(notebook=info["notebook"])
         except LineageError:
             stale = []
         if stale:
@@ -95,12 +118,12 @@ def _status(args: list[str]) -> None:
 
 
 def _off(args: list[str]) -> None:
-    api.pause()
+    _api().pause()
     sys.stdout.write("jupyter-lineage: paused; `%track on` resumes.\n")
 
 
 def _on(args: list[str]) -> None:
-    api.resume()
+    _api().resume()
     sys.stdout.write("jupyter-lineage: recording.\n")
 
 
@@ -113,7 +136,7 @@ def _param(args: list[str]) -> None:
         if not sep or not name.isidentifier():
             raise LineageError(f"'{item}' is not NAME=VALUE (e.g. %track param alpha=0.5).")
         params[name] = parse_value(value)
-    api.log_params(params)
+    _api().log_params(params)
 
 
 def _metric(args: list[str]) -> None:
@@ -130,25 +153,25 @@ def _metric(args: list[str]) -> None:
     value = parse_value(args[1])
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise LineageError(f"Metric values are numbers; got '{args[1]}'.")
-    api.log_metric(args[0], value, step=step)
+    _api().log_metric(args[0], value, step=step)
 
 
 def _input(args: list[str]) -> None:
     if len(args) != 1:
         raise LineageError("Usage: %track input PATH")
-    api.log_input(args[0])
+    _api().log_input(args[0])
 
 
 def _output(args: list[str]) -> None:
     if len(args) != 1:
         raise LineageError("Usage: %track output PATH")
-    api.log_output(args[0])
+    _api().log_output(args[0])
 
 
 def _ignore(args: list[str]) -> None:
     if not args:
         raise LineageError("Usage: %track ignore GLOB [GLOB ...]  (e.g. %track ignore '*.tmp')")
-    api.ignore(*args)
+    _api().ignore(*args)
 
 
 def _gather(args: list[str]) -> None:
@@ -164,7 +187,7 @@ def _gather(args: list[str]) -> None:
             del args[i : i + 2]
     if len(args) != 1:
         raise LineageError("Usage: %track gather PATH [--output NB.ipynb] [--verify]")
-    data = api.gather(args[0], output=output, verify=verify)
+    data = _api().gather(args[0], output=output, verify=verify)
     counts = " ".join(
         f"[{c['execution_count'] if c['execution_count'] is not None else '-'}]"
         for c in data["cells"]
@@ -187,8 +210,8 @@ def _name(args: list[str]) -> None:
         del args[i : i + 2]
     if len(args) > 1 or (not args and note is None):
         raise LineageError("Usage: %track name NAME [--note TEXT]")
-    run_id = api.tracking_status()["run_id"]
-    data = api.rename(run_id, args[0] if args else None, note=note)
+    run_id = _api().tracking_status()["run_id"]
+    data = _api().rename(run_id, args[0] if args else None, note=note)
     sys.stdout.write(f"jupyter-lineage: this run is {data['name']}.\n")
 
 
@@ -207,8 +230,8 @@ SUBCOMMANDS: dict[str, Callable[[list[str]], Any]] = {
     "input": _input,
     "output": _output,
     "ignore": _ignore,
-    "graph": widgets.graph_command,
-    "diff": widgets.diff_command,
+    "graph": _graph,
+    "diff": _diff,
     "gather": _gather,
     "help": _help,
 }

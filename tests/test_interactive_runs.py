@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 
-from jupyter_lineage.capture.tracker import ENV_NOTEBOOK
+from jupyter_lineage.capture.envvars import ENV_NOTEBOOK
 from jupyter_lineage.staleness import refresh_advice
 
 from .conftest import lineage, lineage_json

@@ -116,7 +116,7 @@ def capture_environment(cache: Path | None = None) -> dict[str, Any]:
     """The run's context. The package list (reading ~every installed METADATA file: the bulk
     of a kernel's start-up work) is taken from ``cache`` when the folders on ``sys.path`` are
     as they were when it was written (an install, upgrade or removal changes them)."""
-    key = _cache_key()
+    key = cache_key()
     found = _read_cache(cache, key) if cache is not None else None
     if found is None:
         found = installed()
@@ -144,7 +144,7 @@ def environment_cache(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".environment.json")
 
 
-def _cache_key() -> list[Any]:
+def cache_key() -> list[Any]:
     """The interpreter and the state of every folder packages are found in (not the working
     folder, whose files change with every run)."""
     here = os.getcwd()
@@ -175,9 +175,13 @@ def _read_cache(
 def _write_cache(
     path: Path, key: list[Any], found: tuple[dict[str, str], dict[str, dict[str, Any]]]
 ) -> None:
+    write_whole(path, {"key": key, "packages": found[0], "origins": found[1]})
+
+
+def write_whole(path: Path, data: dict[str, Any]) -> None:
     """Written whole then renamed: a reader never sees half a file. A cache that cannot be
     written only costs the next run the full read."""
-    text = json.dumps({"key": key, "packages": found[0], "origins": found[1]})
+    text = json.dumps(data)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC, 0o600)

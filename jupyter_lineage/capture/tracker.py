@@ -33,12 +33,10 @@ from .failures import Warner
 from .gitstate import capture_git
 from .noise import NoiseFilter, store_paths
 from .outbox import Op, Outbox
-from .readers.catalog import BUILTIN, all_specs
+from .readers.catalog import BUILTIN, all_specs, readers_cache
 from .readers.install import Installer
 from .remote import RemoteWrappers
 
-ENV_RUN_ID = "JUPYTER_LINEAGE_RUN_ID"
-ENV_NOTEBOOK = "JUPYTER_LINEAGE_NOTEBOOK"
 # Pending records are written before a cell that may read the store from another process
 # (`!jupyter lineage runs`).
 _MAY_READ_STORE = re.compile(
@@ -72,7 +70,7 @@ class Tracker:
         self.warn = Warner()
         self.hashes = HashCache()
         self.accesses = Accesses(self.filter, self.hashes, self.warn)
-        specs = all_specs(self.warn)
+        specs = all_specs(self.warn, readers_cache(self.db_path))
         self.wrappers = Installer(specs, self.accesses, self.warn)
         self.remote = RemoteWrappers(self.accesses, self.warn)
         # which names each cell defines and uses; a kernel gives it its namespace (extension.py)

@@ -34,7 +34,7 @@ class RunPlan:
     name: str | None = None  # None: a generated one (adjective-noun-NN)
 
     def kernel_env(self) -> dict[str, str]:
-        from ..capture.tracker import ENV_NOTEBOOK, ENV_RUN_ID
+        from ..capture.envvars import ENV_NOTEBOOK, ENV_RUN_ID
         from ..store.db import ENV_DB
 
         return {ENV_RUN_ID: self.run_id, ENV_NOTEBOOK: self.notebook, ENV_DB: str(self.db)}

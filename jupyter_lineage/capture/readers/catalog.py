@@ -7,8 +7,11 @@ module must not import the library it describes (the spec is installed when the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any
 
 from . import duckdb, fetchers, hdf, models, polars, tabular
 from .spec import Spec
@@ -36,11 +39,37 @@ def _as_specs(obj: object) -> list[Spec]:
     raise TypeError("expected a Spec, a list of Spec or a function returning them")
 
 
-def plugins(warn: Callable[[str, str], None]) -> list[Spec]:
+def readers_cache(db_path: Path) -> Path:
+    """Beside the store, like the environment's package list."""
+    return db_path.with_name(db_path.name + ".readers.json")
+
+
+def _entry_points(cache: Path | None) -> list[EntryPoint]:
+    """The group's entry points. Finding them reads every installed distribution's metadata
+    (tens of ms at each kernel start), so the list is kept in ``cache`` keyed, like the
+    environment's, by the state of the folders on ``sys.path``."""
+    from ..environment import cache_key, write_whole
+
+    if cache is None:
+        return list(entry_points(group=GROUP))
+    key: list[Any] = cache_key()
+    try:
+        with open(cache, encoding="utf-8") as f:
+            data = json.load(f)
+        if data.get("key") == key:
+            return [EntryPoint(str(n), str(v), GROUP) for n, v in data["points"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass  # missing, stale or damaged: look again
+    points = list(entry_points(group=GROUP))
+    write_whole(cache, {"key": key, "points": [[p.name, p.value] for p in points]})
+    return points
+
+
+def plugins(warn: Callable[[str, str], None], cache: Path | None = None) -> list[Spec]:
     """The specs other packages declare; one that cannot load is one warning naming it."""
     found: list[Spec] = []
     try:
-        points = list(entry_points(group=GROUP))
+        points = _entry_points(cache)
     except Exception:
         return found
     for point in points:
@@ -55,5 +84,5 @@ def plugins(warn: Callable[[str, str], None]) -> list[Spec]:
     return found
 
 
-def all_specs(warn: Callable[[str, str], None]) -> list[Spec]:
-    return [*BUILTIN, *plugins(warn)]
+def all_specs(warn: Callable[[str, str], None], cache: Path | None = None) -> list[Spec]:
+    return [*BUILTIN, *plugins(warn, cache)]
