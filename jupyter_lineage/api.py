@@ -26,6 +26,7 @@ from .inputs import check_path, run_name, run_note
 from .staleness import stale
 from .staleness import stale_cells as _stale_cells
 from .store import locate, open_store, queries, writes
+from .store.lineage import DEFAULT_LIMIT as DEFAULT_TRACE_LIMIT
 from .store.merge import merge_into
 from .tracing import trace as trace_target
 
@@ -248,11 +249,21 @@ def trace(
     downstream: bool = False,
     depth: int | None = None,
     whole_run: bool = False,
+    limit: int | None = DEFAULT_TRACE_LIMIT,
 ) -> dict[str, Any]:
     """How TARGET was made (or what was made from it): through the cells it depends on by
-    dataflow, or with ``whole_run`` every cell that ran before the one that wrote it."""
+    dataflow, or with ``whole_run`` every cell that ran before the one that wrote it. At most
+    ``limit`` executions and artifacts per level (None: all); ``truncated`` says if any were
+    left out, ``direct`` how many executions read (or wrote) TARGET itself."""
     with _open(db, notebook=target if os.path.exists(target) else None) as store:
-        return trace_target(store, target, downstream=downstream, depth=depth, whole_run=whole_run)
+        return trace_target(
+            store,
+            target,
+            downstream=downstream,
+            depth=depth,
+            whole_run=whole_run,
+            limit=limit,
+        )
 
 
 def gather(

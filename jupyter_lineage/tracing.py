@@ -83,13 +83,20 @@ def trace(
     downstream: bool = False,
     depth: int | None = None,
     whole_run: bool = False,
+    limit: int | None = lineage.DEFAULT_LIMIT,
 ) -> dict[str, Any]:
     """The lineage of TARGET (see :func:`jupyter_lineage.store.lineage.trace`), with a note
-    when the version shown is not the one on disk."""
+    when the version shown is not the one on disk. ``limit``: at most this many executions
+    and artifacts per level (None: everything, which on a shared input can be most of the
+    store); the answer says when it left some out."""
     if depth is not None:
         depth = whole_number("--depth", depth)
+    if limit is not None:
+        limit = whole_number("--limit", limit, 1)
     root, note = find_artifact(store, target)
-    graph = lineage.trace(store, root, downstream=downstream, depth=depth, whole_run=whole_run)
+    graph = lineage.trace(
+        store, root, downstream=downstream, depth=depth, whole_run=whole_run, limit=limit
+    )
     return {
         "target": graph.pop("target"),
         "direction": graph.pop("direction"),

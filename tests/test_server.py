@@ -298,6 +298,21 @@ async def test_dataflow_in_the_graph_gather_and_stale_cells(
     }
     code, body = await _error(jp_fetch, "gather")
     assert code == 400 and "artifact" in body["message"]
+    # bounded as the CLI is: the two runs read data.csv; at most one cell per level shown
+    data_csv = next(n for n in expanded["nodes"] if n.get("name") == "data.csv")
+    few = await _get(
+        jp_fetch, "trace", artifact=data_csv["id"], downstream="1", limit="1", notebook="nb.ipynb"
+    )
+    assert few["truncated"] is True and few["direct"] == {"executions": 2}
+    assert sum(n["type"] == "execution" for n in few["nodes"]) == 1
+    every = await _get(
+        jp_fetch, "trace", artifact=data_csv["id"], downstream="1", all="1", notebook="nb.ipynb"
+    )
+    assert every["truncated"] is False and every["limit"] is None
+    code, body = await _error(
+        jp_fetch, "trace", artifact=data_csv["id"], limit="0", notebook="nb.ipynb"
+    )
+    assert code == 400 and "limit" in body["message"]
     code, body = await _error(jp_fetch, "gather", artifact="0" * 32)
     assert code == 404
 

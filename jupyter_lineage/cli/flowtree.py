@@ -135,3 +135,15 @@ def dataflow_lines(executions: list[dict[str, Any]]) -> list[str]:
             parts.append("depends on " + " ".join(deps))
         lines.append(f"{label[e['id']]} " + (" · ".join(parts) if parts else "no names"))
     return lines
+
+
+def truncation_line(data: dict[str, Any]) -> str:
+    """What a bounded trace left out, and how to see more."""
+    direct = data["direct"]["executions"]
+    verb = "read" if data["direction"] == "downstream" else "wrote"
+    cut = [str(level["level"]) for level in data["levels"] if level["more"]]
+    return (
+        f"Showing at most {data['limit']} cells and {data['limit']} files per level, the oldest "
+        f"first; more were left out at level {', '.join(cut)} ({direct:,} cell(s) {verb} this "
+        "version directly). --limit N shows more, --all everything."
+    )

@@ -27,7 +27,7 @@ from .base import (
     status_text,
     when,
 )
-from .flowtree import dataflow_lines, flow_tree
+from .flowtree import dataflow_lines, flow_tree, truncation_line
 
 RUN_COLUMNS = (
     "name",
@@ -329,6 +329,15 @@ def _trace_tree(data: dict[str, Any]) -> Tree:
     help="Every cell that ran before the writing cell (and all it read), not only the cells "
     "it depends on through the variables it used.",
 )
+@click.option(
+    "--limit",
+    type=WholeNumber(),
+    default=100,
+    show_default=True,
+    help="At most this many cells and this many files per level (the oldest first); the "
+    "answer says when more were left out.",
+)
+@click.option("--all", "show_all", is_flag=True, help="Everything, however large (no --limit).")
 @db_option
 @json_option
 def trace_cmd(
@@ -336,6 +345,8 @@ def trace_cmd(
     downstream: bool,
     depth: int | None,
     whole_run: bool,
+    limit: int,
+    show_all: bool,
     db: str | None,
     as_json: bool,
 ) -> None:
@@ -344,10 +355,19 @@ def trace_cmd(
     By default the answer follows dataflow: the cell that wrote TARGET, the cells it depends on
     through the variables it used (each hop names them), and only the files those cells read.
     """
-    data = api.trace(target, db=db, downstream=downstream, depth=depth, whole_run=whole_run)
+    data = api.trace(
+        target,
+        db=db,
+        downstream=downstream,
+        depth=depth,
+        whole_run=whole_run,
+        limit=None if show_all else limit,
+    )
     if as_json:
         emit_json(data)
         return
     if data["note"]:
         console.print(f"[yellow]note:[/] {escape(data['note'])}")
     console.print(_trace_tree(data) if whole_run else flow_tree(data))
+    if data["truncated"]:
+        console.print(f"[yellow]{escape(truncation_line(data))}[/]")

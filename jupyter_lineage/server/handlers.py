@@ -33,6 +33,7 @@ from ..errors import (
 )
 from ..inputs import whole_number
 from ..store import Store, queries
+from ..store.lineage import DEFAULT_LIMIT
 from ..store.scope import run_notebooks, written_paths
 from .blocking import TIMEOUT_SECONDS, WORKERS, Pool
 from .confine import Scope
@@ -296,6 +297,10 @@ class TraceHandler(LineageHandler):
         whole_run = self.arg("whole_run") in ("1", "true")
         raw_depth = self.arg("depth")
         depth = None if raw_depth is None else whole_number("depth", raw_depth, 0, MAX_DEPTH)
+        raw_limit = self.arg("limit")
+        limit = None if self.arg("all") in ("1", "true") else DEFAULT_LIMIT
+        if raw_limit is not None and limit is not None:
+            limit = whole_number("limit", raw_limit, 1)
 
         def produce(store: Store, scope: Scope, notebook: str | None) -> Any:
             from ..store import artifacts, lineage
@@ -304,7 +309,7 @@ class TraceHandler(LineageHandler):
             if root is None:
                 raise ArtifactNotFoundError(f"No artifact {artifact} in this lineage database.")
             data = lineage.trace(
-                store, root, downstream=downstream, depth=depth, whole_run=whole_run
+                store, root, downstream=downstream, depth=depth, whole_run=whole_run, limit=limit
             )
             inside = {r["id"] for r in data["runs"] if scope.inside(r.get("notebook"))}
             if data["runs"] and not inside:

@@ -6,7 +6,7 @@ files is not the store's job).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from .db import Store
 from .location import relative
@@ -98,6 +98,36 @@ def readers(store: Store, artifact_id: str) -> list[dict[str, Any]]:
         " ORDER BY e.run_id, e.seq",
         (artifact_id,),
     )
+
+
+class Readers(NamedTuple):
+    ids: list[str]
+    more: bool  # more executions read it than were asked for
+
+
+def readers_by_id(store: Store, artifact_id: str, limit: int | None = None) -> Readers:
+    """The executions that read this version, oldest first (ids are UUIDv7: the index's own
+    order, so the first ``limit`` cost ``limit`` index steps, never a sort of them all)."""
+    args: tuple[Any, ...] = (artifact_id,) if limit is None else (artifact_id, limit + 1)
+    ids = [
+        str(r[0])
+        for r in store.conn.execute(
+            "SELECT execution_id FROM accesses WHERE artifact_id = ? AND role = 'read'"
+            " ORDER BY execution_id" + ("" if limit is None else " LIMIT ?"),
+            args,
+        )
+    ]
+    if limit is not None and len(ids) > limit:
+        return Readers(ids[:limit], True)
+    return Readers(ids, False)
+
+
+def count_accesses(store: Store, artifact_id: str, role: str) -> int:
+    """How many executions read (or wrote) this version: counted in its index."""
+    row = store.conn.execute(
+        "SELECT count(*) FROM accesses WHERE artifact_id = ? AND role = ?", (artifact_id, role)
+    ).fetchone()
+    return int(row[0])
 
 
 def written_files(store: Store) -> list[str]:

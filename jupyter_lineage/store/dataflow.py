@@ -48,6 +48,7 @@ WITH RECURSIVE walk(id) AS (
   SELECT n.id FROM walk JOIN executions e ON e.id = walk.id AND e.dataflow IS NULL
     JOIN executions n ON n.run_id = e.run_id AND n.seq = (
       SELECT {pick}(seq) FROM executions WHERE run_id = e.run_id AND seq {cmp} e.seq)
+  LIMIT ?3
 )
 SELECT 'x', id, NULL, NULL FROM walk
 UNION ALL
@@ -59,10 +60,17 @@ SELECT 'n', {pair}, NULL FROM walk JOIN executions e ON e.id = walk.id AND e.dat
     SELECT {pick}(seq) FROM executions WHERE run_id = e.run_id AND seq {cmp} e.seq)
 """
 _SAME_RUN = " AND EXISTS (SELECT 1 FROM executions x WHERE x.id = d.{far} AND x.run_id = ?2)"
+# The walk stops once it holds this many executions (SQLite ends a recursive query at its LIMIT):
+# a bounded trace asks for the first few of a closure that may span most of the store.
 
 
 def _walk(
-    store: Store, start: list[str], *, up: bool, run_id: str | None = None
+    store: Store,
+    start: list[str],
+    *,
+    up: bool,
+    run_id: str | None = None,
+    limit: int | None = None,
 ) -> tuple[set[str], list[tuple[str, str, list[str]]]]:
     near, far = ("execution_id", "upstream_id") if up else ("upstream_id", "execution_id")
     sql = _WALK.format(
@@ -73,7 +81,7 @@ def _walk(
         cmp="<" if up else ">",
         pair="n.id, e.id" if up else "e.id, n.id",
     )
-    args: tuple[str, ...] = (json.dumps(start),) + ((run_id,) if run_id is not None else ())
+    args = (json.dumps(start), run_id, -1 if limit is None else limit)
     seen: set[str] = set()
     edges: list[tuple[str, str, list[str]]] = []
     for kind, a, b, names in store.conn.execute(sql, args):
@@ -87,18 +95,20 @@ def _walk(
 
 
 def upstream(
-    store: Store, start: list[str], *, run_id: str | None = None
+    store: Store, start: list[str], *, run_id: str | None = None, limit: int | None = None
 ) -> tuple[set[str], list[tuple[str, str, list[str]]]]:
     """Every execution ``start`` depends on through names, transitively (``start`` included),
     and the edges walked as (upstream, dependent, names); ``["next"]`` marks the whole-run
     order of an execution recorded without dataflow. ``run_id`` keeps the walk inside one run."""
-    return _walk(store, start, up=True, run_id=run_id)
+    return _walk(store, start, up=True, run_id=run_id, limit=limit)
 
 
-def downstream(store: Store, start: list[str]) -> tuple[set[str], list[tuple[str, str, list[str]]]]:
+def downstream(
+    store: Store, start: list[str], *, limit: int | None = None
+) -> tuple[set[str], list[tuple[str, str, list[str]]]]:
     """Every execution that depends on ``start`` through names, transitively (``start``
     included), and the edges walked as (upstream, dependent, names)."""
-    return _walk(store, start, up=False)
+    return _walk(store, start, up=False, limit=limit)
 
 
 def reads_of(store: Store, exec_ids: list[str], role: str = "read") -> list[dict[str, Any]]:

@@ -54,6 +54,12 @@ def artifact_node(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# A trace shows at most this many executions and this many artifacts per level (one
+# artifact-to-artifact hop) unless asked for everything: an input every pipeline shares has
+# most of the store downstream (666,641 nodes at 1M edges: ~20 s to list, unreadable).
+DEFAULT_LIMIT = 100
+
+
 def trace(
     store: Store,
     root: dict[str, Any],
@@ -61,62 +67,105 @@ def trace(
     downstream: bool = False,
     depth: int | None = None,
     whole_run: bool = False,
+    limit: int | None = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
     """The lineage of one artifact version (a row of ``artifacts``), as a graph of artifacts
     and executions: through dataflow (the executions linked by the names they used, and only
-    the files *those* read), or with ``whole_run`` every execution before the writer."""
+    the files *those* read), or with ``whole_run`` every execution before the writer.
+    ``limit``: at most this many executions and artifacts per level (None: all); what was
+    left out is said (``truncated``, each level's ``more``), with the exact number of
+    executions that read (downstream) or wrote (upstream) the root itself."""
     if not whole_run:
-        return trace_dataflow(store, root, downstream=downstream, depth=depth)
-    return _trace_whole_run(store, root, downstream=downstream, depth=depth)
+        graph = trace_dataflow(store, root, downstream=downstream, depth=depth, limit=limit)
+    else:
+        graph = _trace_whole_run(store, root, downstream=downstream, depth=depth, limit=limit)
+    graph["limit"] = limit
+    graph["direct"] = {
+        "executions": artifacts_mod.count_accesses(
+            store, root["id"], "read" if downstream else "write"
+        )
+    }
+    graph["truncated"] = any(level["more"] for level in graph["levels"])
+    return graph
 
 
 def trace_dataflow(
-    store: Store, root: dict[str, Any], *, downstream: bool = False, depth: int | None = None
+    store: Store,
+    root: dict[str, Any],
+    *,
+    downstream: bool = False,
+    depth: int | None = None,
+    limit: int | None = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
     """Upstream: the execution that wrote this version, the executions it depends on through
     names (transitively), what those read, and recursively the writers of those inputs.
     Downstream: the executions that read it, those depending on them, what they wrote, …
-    Dependency edges are ``flow`` edges (upstream execution -> dependent) with their names."""
+    Dependency edges are ``flow`` edges (upstream execution -> dependent) with their names.
+    With ``limit`` each level keeps the first executions and artifacts (oldest first) and the
+    walk goes on from those: every query is bounded, whatever the store's size."""
     artifacts: dict[str, dict[str, Any]] = {root["id"]: artifact_node(root)}
     exec_ids: set[str] = set()
     edges: dict[tuple[str, str, str], list[str] | None] = {}
     seen_artifacts = {root["id"]}
     level, frontier = 0, [root["id"]]
+    levels: list[dict[str, Any]] = []
     walk = dataflow.downstream if downstream else dataflow.upstream
     while frontier and (depth is None or level < depth):
         # one hop for the whole level: the executions at its artifacts, then one walk
         start: list[str] = []
-        writers = {} if downstream else artifacts_mod.latest_writes(store, frontier)
-        for art_id in frontier:
-            if downstream:
-                for r in artifacts_mod.readers(store, art_id):
-                    edges[(art_id, r["id"], "read")] = None
-                    start.append(r["id"])
-            else:
+        more = False
+        if downstream:
+            for art_id in frontier:
+                room = None if limit is None else limit - len(start)
+                if room is not None and room <= 0:
+                    more = True
+                    break
+                found_readers = artifacts_mod.readers_by_id(store, art_id, room)
+                more = more or found_readers.more
+                for exec_id in found_readers.ids:
+                    edges[(art_id, exec_id, "read")] = None
+                    start.append(exec_id)
+        else:
+            writers = artifacts_mod.latest_writes(store, frontier)
+            for art_id in frontier:
                 w = writers.get(art_id)
                 if w is not None:
                     edges[(w["id"], art_id, "wrote")] = None
                     start.append(w["id"])
         start = [e for e in dict.fromkeys(start) if e not in exec_ids]
         if not start:
+            if more:
+                levels.append({"level": level + 1, "executions": 0, "artifacts": 0, "more": True})
             break
-        found, flow_edges = walk(store, start)
+        found, flow_edges = walk(store, start, limit=None if limit is None else limit + 1)
+        if limit is not None and len(found) > limit:
+            more = True  # the level's first executions: where the walk began, then the oldest
+            found = set(start[:limit]) | set(sorted(found - set(start))[: limit - len(start)])
         new = sorted(found - exec_ids)
         exec_ids.update(found)
         for up, dep, names in flow_edges:
-            edges[(up, dep, "next" if names == ["next"] else "flow")] = names
+            if up in exec_ids and dep in exec_ids:
+                edges[(up, dep, "next" if names == ["next"] else "flow")] = names
         frontier = []
         for r in dataflow.reads_of(store, new, "write" if downstream else "read"):
+            if r["id"] not in seen_artifacts:
+                if limit is not None and len(frontier) >= limit:
+                    more = True
+                    continue
+                seen_artifacts.add(r["id"])
+                frontier.append(r["id"])
             if downstream:
                 edges[(r["execution_id"], r["id"], "wrote")] = None
             else:
                 edges[(r["id"], r["execution_id"], "read")] = None
             artifacts.setdefault(r["id"], artifact_node(r))
-            if r["id"] not in seen_artifacts:
-                seen_artifacts.add(r["id"])
-                frontier.append(r["id"])
         level += 1
-    return _graph(store, root, artifacts, exec_ids, edges, downstream)
+        levels.append(
+            {"level": level, "executions": len(new), "artifacts": len(frontier), "more": more}
+        )
+    graph = _graph(store, root, artifacts, exec_ids, edges, downstream)
+    graph["levels"] = levels
+    return graph
 
 
 def _graph(
@@ -149,7 +198,12 @@ def _graph(
 
 
 def _trace_whole_run(
-    store: Store, root: dict[str, Any], *, downstream: bool = False, depth: int | None = None
+    store: Store,
+    root: dict[str, Any],
+    *,
+    downstream: bool = False,
+    depth: int | None = None,
+    limit: int | None = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
     """Upstream: the execution that wrote this version, every cell before it in that run, what
     they read, and recursively the runs that wrote those inputs. Downstream: the executions
@@ -162,13 +216,23 @@ def _trace_whole_run(
     queue: deque[tuple[str, int]] = deque([(root["id"], 0)])
     seen_artifacts = {root["id"]}
     seen_runs: dict[str, int] = {}  # run -> furthest seq already followed
+    levels: dict[int, dict[str, Any]] = {}
+
+    def at(level: int) -> dict[str, Any]:
+        return levels.setdefault(
+            level, {"level": level, "executions": 0, "artifacts": 0, "more": False}
+        )
 
     def add_artifacts(rows: list[dict[str, Any]], level: int) -> None:
         for a in rows:
-            artifacts.setdefault(a["id"], artifact_node(a))
             if a["id"] not in seen_artifacts:
+                if limit is not None and at(level)["artifacts"] >= limit:
+                    at(level)["more"] = True
+                    continue
+                at(level)["artifacts"] += 1
                 seen_artifacts.add(a["id"])
                 queue.append((a["id"], level))
+            artifacts.setdefault(a["id"], artifact_node(a))
 
     def follow(run_id: str, seq: int, level: int) -> None:
         """Take in the run's executions up to (upstream) or from (downstream) ``seq``, and
@@ -181,6 +245,7 @@ def _trace_whole_run(
                 (run_id, seq),
             )
         ]
+        at(level + 1)["executions"] += len(set(chain) - exec_ids)
         exec_ids.update(chain)
         edges.update((a, b, "next") for a, b in itertools.pairwise(chain))
         for chunk in chunks(chain):
@@ -210,12 +275,38 @@ def _trace_whole_run(
                 seen_runs[w["run_id"]] = w["seq"]
                 follow(w["run_id"], w["seq"], level)
         else:
-            for rd in artifacts_mod.readers(store, art_id):
+            if limit is None:
+                found = artifacts_mod.readers(store, art_id)
+            else:
+                first = artifacts_mod.readers_by_id(store, art_id, limit)
+                at(level + 1)["more"] |= first.more
+                found = _positions(store, first.ids)
+            for rd in found:
                 edges.add((art_id, rd["id"], "read"))
                 if seen_runs.get(rd["run_id"], 1 << 62) > rd["seq"]:
                     seen_runs[rd["run_id"]] = rd["seq"]
                     follow(rd["run_id"], rd["seq"], level)
-    return _graph(store, root, artifacts, exec_ids, dict.fromkeys(edges), downstream)
+    kept = set(artifacts) | exec_ids
+    graph = _graph(
+        store,
+        root,
+        artifacts,
+        exec_ids,
+        dict.fromkeys(e for e in edges if e[0] in kept and e[1] in kept),
+        downstream,
+    )
+    graph["levels"] = [levels[k] for k in sorted(levels)]
+    return graph
+
+
+def _positions(store: Store, exec_ids: list[str]) -> list[dict[str, Any]]:
+    """id, run_id and seq of these executions, by run then position."""
+    rows: list[dict[str, Any]] = []
+    for chunk in chunks(exec_ids):
+        rows += store.query(
+            f"SELECT id, run_id, seq FROM executions WHERE id IN ({marks(chunk)})", chunk
+        )
+    return sorted(rows, key=lambda r: (r["run_id"], r["seq"]))
 
 
 def reads_up_to(store: Store, run_id: str, seq: int) -> list[dict[str, Any]]:
