@@ -56,14 +56,13 @@ def _secret_values(environ: Mapping[str, str]) -> dict[str, str]:
     """value -> the variable it comes from, for every value worth hiding."""
     found: dict[str, str] = {}
     for name, value in environ.items():
-        if not value or value.strip().lower() in _TRIVIAL:
-            continue
+        if not value or value.strip().lower() in _TRIVIAL or name in _HARMLESS:
+            continue  # a harmless name first: `PWD` (the working folder) reads like a password
         if is_secret_name(name):
             if len(value) < 4:
                 continue
         elif (
             len(value) < 8
-            or name in _HARMLESS
             or name.startswith(("LC_", "XDG_"))
             or _is_path(value)
         ):

@@ -72,6 +72,16 @@ def test_redact_hides_urls_and_environment_values() -> None:
     assert redact("nothing to hide", environ) == "nothing to hide"
 
 
+def test_the_working_folder_is_no_secret_but_a_password_is() -> None:
+    """`PWD` reads like a password to the secret-name rule; it is the working folder (a path
+    is not a secret), as docs/capture.md says. A variable named like a password still hides."""
+    from jupyter_lineage.redaction import redact
+
+    environ = {"PWD": "/home/ana/project", "OLDPWD": "/home/ana", "DB_PWD": "hunter22"}
+    out = redact("python /home/ana/project/train.py --password hunter22", environ)
+    assert out == "python /home/ana/project/train.py --password [redacted $DB_PWD]"
+
+
 def test_scrub_text_cleans_urls_in_code() -> None:
     code = "df = pd.read_csv('https://bob:pw1@h.example/a.csv?token=t0k&v=1')\nx = 'a://b'"
     assert scrub_text(code) == (
