@@ -87,6 +87,14 @@ class UsageError(LineageError):
     code = "bad_input"
 
 
+class NoKernelError(UsageError):
+    """A notebook that names no kernel, run without ``-k``: papermill refuses it (exit 1), and
+    so do we, with the same exit code (parity), before anything is written."""
+
+    code = "no_kernel"
+    exit_code = 1
+
+
 class PipelineError(LineageError):
     """The notebooks' recorded runs do not form a pipeline: a file with two writers, a cycle."""
 

@@ -61,11 +61,7 @@ def _secret_values(environ: Mapping[str, str]) -> dict[str, str]:
         if is_secret_name(name):
             if len(value) < 4:
                 continue
-        elif (
-            len(value) < 8
-            or name.startswith(("LC_", "XDG_"))
-            or _is_path(value)
-        ):
+        elif len(value) < 8 or name.startswith(("LC_", "XDG_")) or _is_path(value):
             continue
         found.setdefault(value, name)
         escaped = repr(value)[1:-1]  # as print(os.environ) shows it

@@ -27,6 +27,7 @@ def _notebook(folder: Path) -> Path:
         cell = nbformat.v4.new_code_cell(source, metadata={"tags": tags})
         cell.id = cell_id
         nb.cells.append(cell)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "P", "language": "python"}
     path = folder / "model.ipynb"
     nbformat.write(nb, path)
     return path

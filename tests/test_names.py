@@ -119,6 +119,7 @@ def _notebook(folder: Path) -> Path:
         nbformat.v4.new_code_cell("y = x + 1"),
         nbformat.v4.new_code_cell("print(y)"),
     ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "P", "language": "python"}
     path = folder / "tiny.ipynb"
     nbformat.write(nb, path)
     return path

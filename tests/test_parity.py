@@ -16,6 +16,8 @@ from typing import Any
 import nbformat
 import pytest
 
+from jupyter_lineage.hashing import hash_file
+
 # The three sides run at once: a dead kernel or a timeout takes a few seconds on each.
 TIMEOUT = 300
 
@@ -30,6 +32,7 @@ class Case:
     # cells whose execution_count is a race, for plain papermill too: the kernel dies in it,
     # before or after its execute_input message reaches the client
     racy_count: tuple[int, ...] = ()
+    ran: bool = True  # False: papermill refused the notebook before running it
 
 
 CASES = {
@@ -60,6 +63,8 @@ CASES = {
         args=["--autosave-cell-every", "1"],
     ),
     "no_kernelspec_but_k": Case(["x = 1", "print(x)"], args=["-k", "python3"], kernelspec=False),
+    # papermill refuses a notebook that names no kernel: exit 1, no output notebook, no run
+    "no_kernelspec_no_k": Case(["x = 1"], kernelspec=False, exit_code=1, ran=False),
 }
 
 
@@ -110,6 +115,17 @@ def _start(cmd: list[str], folder: Path, db: Path | None) -> subprocess.Popen[st
     )
 
 
+def _runs(db: Path) -> list[dict[str, Any]]:
+    out = subprocess.run(
+        [sys.executable, "-m", "jupyter_lineage", "runs", "--json", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=True,
+    )
+    return list(json.loads(out.stdout))
+
+
 def _last_run(db: Path) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-m", "jupyter_lineage", "show", "@last", "--json", "--db", str(db)],
@@ -157,9 +173,21 @@ def test_ends_as_plain_papermill_does(name: str, tmp_path: Path) -> None:
     why = {side: e[2][-2000:] for side, e in ended.items()}
     assert codes["plain"] == case.exit_code, why["plain"]
     assert codes == {"plain": case.exit_code, "engine": case.exit_code, "run": case.exit_code}, why
+    if not case.ran:  # refused up front: no output notebook and nothing recorded, anywhere
+        assert not [p.name for p in tmp_path.glob("*.ipynb") if p.name != "nb.ipynb"]
+        assert "-k/--kernel" in why["run"] and len(why["run"].strip().splitlines()) == 1
+        for db in (engine_db, run_db):
+            assert not db.exists() or _runs(db) == []
+        return
     plain = _normal(tmp_path / "plain.ipynb", case)
     assert _normal(tmp_path / "engine.ipynb", case) == plain
     assert _normal(tmp_path / "run.ipynb", case) == plain
+    # the output notebook is recorded as papermill left it on disk (after its final write,
+    # which adds the error marker cell when a cell failed)
+    for side, db in (("engine", engine_db), ("run", run_db)):
+        path = tmp_path / f"{side}.ipynb"
+        recorded = {f["path"]: f["hash"] for f in _last_run(db)["files_written"]}
+        assert recorded.get(str(path)) == hash_file(str(path))[0], (side, recorded)
     status = "succeeded" if case.exit_code == 0 else "failed"
     assert json.loads(ended["run"][1])["status"] == status
     assert _last_run(run_db)["status"] == status

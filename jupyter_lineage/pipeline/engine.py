@@ -3,6 +3,7 @@ the same run as ``jupyter lineage run``. Built on papermill's Engine and nbclien
 
 from __future__ import annotations
 
+import atexit
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,6 +129,33 @@ def _finish(
         logger.warning(f"jupyter-lineage: the end of run {plan.run_id} was not recorded: {exc}")
 
 
+# Output notebooks of `papermill --engine lineage` runs, recorded once papermill has written
+# them: papermill writes the notebook after the engine returns (with an error marker cell
+# when a cell failed), so a hash taken inside the engine would name a file that never stays.
+# Recorded when the next run in this process begins, or when the process exits.
+_pending_outputs: list[tuple[record.RunPlan, str]] = []
+
+
+def _record_pending_outputs() -> None:
+    from . import record
+
+    while _pending_outputs:
+        plan, path = _pending_outputs.pop(0)
+        try:
+            record.record_output_notebook(plan, path)
+        except Exception as exc:
+            logger.warning(f"jupyter-lineage: the output notebook was not recorded: {exc}")
+
+
+def _after_papermill_writes(plan: record.RunPlan, path: str | None) -> None:
+    if not path:
+        return
+    if not _pending_outputs:
+        atexit.unregister(_record_pending_outputs)  # registered once, whatever the run count
+        atexit.register(_record_pending_outputs)
+    _pending_outputs.append((plan, path))
+
+
 class LineageEngine(NBClientEngine):
     @classmethod
     def execute_notebook(
@@ -139,6 +167,7 @@ class LineageEngine(NBClientEngine):
     ) -> Any:
         from . import record
 
+        _record_pending_outputs()  # the previous run's: papermill has written it by now
         plan: record.RunPlan | None = kwargs.pop("lineage_plan", None)
         owner = plan is None  # `jupyter lineage run` begins the run and records its output itself
         if plan is None:
@@ -154,10 +183,10 @@ class LineageEngine(NBClientEngine):
         # papermill decides success after the engine returns; the run's status is its verdict
         _finish(plan, executed, record.papermill_verdict(executed), owner)
         if owner:
-            try:
-                record.record_output_notebook(plan, output_path)
-            except Exception as exc:
-                logger.warning(f"jupyter-lineage: the output notebook was not recorded: {exc}")
+            # papermill hands the engine no output path under --no-request-save-on-cell-execute;
+            # its metadata always names the one papermill writes
+            final = output_path or executed.metadata.get("papermill", {}).get("output_path")
+            _after_papermill_writes(plan, final)
         return executed
 
     @classmethod

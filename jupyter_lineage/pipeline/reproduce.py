@@ -242,7 +242,8 @@ def reproduce(
                 output=output,
                 db=db_path,
                 cwd=cwd if cwd and os.path.isdir(cwd) else None,
-                kernel=env.kernel if env else None,
+                # a snapshot naming no kernel ran with -k, which is not recorded: python3
+                kernel=env.kernel if env else _snapshot_kernel(snapshot),
                 parent_id=original["id"],
                 lineage_notebook=original["notebook"] or str(path),
             )
@@ -269,6 +270,19 @@ def reproduce(
         "isolated": env.report() if env else None,
         "output_notebook": result.output,
     }
+
+
+def _snapshot_kernel(snapshot: str) -> str | None:
+    """None when the recorded notebook names its kernel (used as is), else ``python3``."""
+    import nbformat
+
+    from .params import kernel_name
+
+    try:
+        named = kernel_name(nbformat.reads(snapshot, as_version=4))
+    except Exception:
+        named = None
+    return None if named else "python3"
 
 
 def _kernel_of(env: Any) -> contextlib.AbstractContextManager[None]:

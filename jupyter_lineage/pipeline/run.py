@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import LineageError, UsageError
+from ..errors import LineageError, NoKernelError, UsageError
 from ..inputs import check_path, run_name
 from ..private import private_dir, private_file
 from ..store import open_store, queries
@@ -85,7 +85,12 @@ def run_notebook(
         raise UsageError(f"--cwd {cwd} is not a folder.")
     if output:
         check_path("--output", output)
-    kernel_name = kernel or params_mod.kernel_name(nb) or "python3"
+    kernel_name = kernel or params_mod.kernel_name(nb)
+    if not kernel_name:  # papermill's own rule (papermill.utils.nb_kernel_name), said our way
+        raise NoKernelError(
+            f"{path} names no kernel (no kernelspec in its metadata) and none was given: "
+            "pass -k/--kernel NAME (e.g. -k python3), as papermill requires."
+        )
     language = _check_kernel(kernel_name)
     params_mod.validate(path, nb, parameters, kernel_name=kernel_name, language=language)
     recorded_as = os.path.abspath(lineage_notebook or path)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import NoKernelError, UsageError
 from ..private import private_dir, write_private
 from ..store import Store, details, writes
 from ..store.location import for_notebook
@@ -182,6 +182,11 @@ def sweep(
     if workers is not None and workers < 1:
         raise UsageError("--workers must be 1 or more.")
     nb = params_mod.load_notebook(notebook)
+    if not (kernel or params_mod.kernel_name(nb)):
+        raise NoKernelError(
+            f"{notebook} names no kernel (no kernelspec in its metadata) and none was given: "
+            "pass -k/--kernel NAME (e.g. -k python3), as papermill requires."
+        )
     params_mod.validate(notebook, nb, dict.fromkeys(values), kernel_name=kernel)
     points = grid(values)
     client = connect_dask(scheduler) if scheduler else None
