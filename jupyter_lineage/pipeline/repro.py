@@ -28,6 +28,7 @@ from . import cache as cache_mod
 from .dag import Pipeline, Stage
 from .freshness import own_reasons
 from .plan import assess
+from .workers import pool as worker_pool
 
 Event = Callable[[str, dict[str, Any]], None]
 
@@ -243,13 +244,7 @@ class _Runner:
     def __init__(self, db_path: Path, jobs: int, client: Any) -> None:
         self.db_path = db_path
         self.client = client
-        self.pool = (
-            concurrent.futures.ProcessPoolExecutor(
-                max_workers=jobs, mp_context=__import__("multiprocessing").get_context("spawn")
-            )
-            if client is None and jobs > 1
-            else None
-        )
+        self.pool = worker_pool(jobs) if client is None and jobs > 1 else None
         self.outputs = private_dir(db_path.parent / "runs")
 
     def submit(self, stage: Stage) -> Any:

@@ -11,7 +11,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,10 +129,9 @@ def _reused(
 
 
 def _local(tasks: list[tuple[Any, ...]], workers: int) -> Iterator[dict[str, Any]]:
-    import multiprocessing
+    from .workers import pool as worker_pool
 
-    context = multiprocessing.get_context("spawn")  # no forked zmq/sqlite state
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with worker_pool(workers) as pool:
         futures = [pool.submit(run_point, *task) for task in tasks]
         for future in as_completed(futures):
             yield future.result()
