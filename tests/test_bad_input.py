@@ -117,8 +117,12 @@ def test_a_notebook_without_kernelspec_runs_with_kernel(project: Path, db: Path)
         proc = lineage("run", name, "-p", "x", "2", "--kernel", "python3", check=False, cwd=project)
         assert proc.returncode == 0, (name, proc.stderr)
         assert "unexpected" not in proc.stderr
+    # no kernel named and no --kernel: refused as papermill refuses it (exit 1), one line
+    runs_before = lineage("runs", "--json", check=False, cwd=project).stdout
     proc = lineage("run", "none.ipynb", "-p", "x", "3", check=False, cwd=project)
-    assert proc.returncode == 0, proc.stderr  # python3 by default
+    assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "-k/--kernel" in proc.stderr and "Traceback" not in proc.stderr
+    assert lineage("runs", "--json", check=False, cwd=project).stdout == runs_before
 
 
 def test_lineage_as_a_file_is_a_clear_error(

@@ -317,6 +317,7 @@ def test_reproduce_python_option_needs_an_installed_python(
 def test_no_parameters_cell_is_said_clearly(repo: Path, tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "P", "language": "python"}
     nbformat.write(nb, str(repo / "plain.ipynb"))
     proc = lineage("run", "plain.ipynb", "-p", "x", "2", check=False, cwd=repo)
     assert proc.returncode == 2 and "no cell tagged 'parameters'" in proc.stderr
