@@ -16,7 +16,7 @@ from .hashing import hash_file
 from .inputs import check_path, whole_number
 from .staleness import Disk
 from .store import Store, artifacts, lineage
-from .urls import clean_url
+from .urls import canonical_url, clean_url
 
 
 def _is_url(target: str) -> bool:
@@ -30,7 +30,7 @@ def find_artifact(store: Store, target: str) -> tuple[dict[str, Any], str | None
     """
     url = _is_url(target)
     uri = (
-        clean_url(target)
+        canonical_url(clean_url(target))
         if url
         else os.path.abspath(os.path.expanduser(check_path("TARGET", target)))
     )

@@ -63,6 +63,18 @@ def clean_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), netloc, path, query, fragment))
 
 
+# One name per remote store, whichever alias the filesystem or the user spelled it with (adlfs
+# answers to az/abfs/abfss, s3fs to s3/s3a, gcsfs to gs/gcs): one artifact, one way to trace it.
+_SCHEME_ALIASES = {"abfs": "az", "abfss": "az", "s3a": "s3", "gcs": "gs"}
+
+
+def canonical_url(url: str) -> str:
+    """``abfs://c/x`` is ``az://c/x``: the scheme an object store is recorded under."""
+    scheme, sep, rest = url.partition("://")
+    alias = _SCHEME_ALIASES.get(scheme.lower()) if sep else None
+    return f"{alias}://{rest}" if alias else url
+
+
 def clean_remote(remote: str) -> str:
     """Git remotes: URLs lose credentials; scp-like ``user@host:path`` keeps only the host."""
     if "://" in remote:

@@ -55,14 +55,46 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self._headers(path, data, 200, len(data))
         self.wfile.write(data)
 
+    def _upload(self, status: int) -> None:
+        """PUT stores the body at the path (served by later GETs); POST keeps it in
+        ``server.uploads``. Both answer with the ETag of what arrived."""
+        length = int(self.headers.get("Content-Length") or 0)
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while size := int(self.rfile.readline().strip() or b"0", 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            self.rfile.readline()
+            body = b"".join(chunks)
+        else:
+            body = self.rfile.read(length)
+        self.server.uploads.append((self.command, self.path, body))  # type: ignore[attr-defined]
+        if self.command == "PUT":
+            target = Path(self.translate_path(self.path))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(body)
+        self.send_response(status)
+        self.send_header("ETag", '"' + hashlib.md5(body).hexdigest() + '"')
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def do_PUT(self) -> None:
+        self._upload(201)
+
+    def do_POST(self) -> None:
+        self._upload(200)
+
 
 @contextlib.contextmanager
 def serve(folder: Path) -> Iterator[tuple[str, http.server.ThreadingHTTPServer]]:
-    """``http://127.0.0.1:PORT`` serving ``folder``; the server counts the GETs it answered."""
+    """``http://127.0.0.1:PORT`` serving ``folder``; the server counts the GETs it answered and
+    keeps what was uploaded to it (``uploads``: method, path, body)."""
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), lambda *a: _Handler(*a, directory=str(folder))
     )
     server.gets = 0  # type: ignore[attr-defined]
+    server.uploads = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

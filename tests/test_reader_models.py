@@ -246,3 +246,49 @@ def test_transformers_save_and_from_pretrained(
     assert files(show, 2, "write") == {config: "model"}  # a .json written as part of a model
     assert files(show, 3, "read") == {config: "model"}
     assert str(project / "train.csv") in _inputs(config)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_torch_and_transformers_models(
+    mode: str, project: Path, maybe_kernel: Kernel | None
+) -> None:
+    """torch.save/load of a state dict, a whole module and a tensor dataset (kind by what was
+    saved), and a transformers model built from a config (no download) saved and loaded."""
+    need("torch")
+    need("transformers")
+    show = run_cells(
+        mode,
+        [
+            DATA,
+            READ,
+            "import torch\ntorch.manual_seed(0)\n"
+            "X = torch.tensor(df[['a', 'b']].to_numpy(), dtype=torch.float32)\n"
+            "y = torch.tensor(df[['y']].to_numpy(), dtype=torch.float32)\n"
+            "net = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(net.parameters(), lr=0.1)\n"
+            "for _ in range(20):\n"
+            "    opt.zero_grad(); loss = ((net(X) - y) ** 2).mean(); loss.backward(); opt.step()\n"
+            "torch.save(net.state_dict(), 'weights.pt')\ntorch.save(net, 'whole.pt')\n"
+            "torch.save(torch.utils.data.TensorDataset(X, y), 'tensors.pt')",
+            "state = torch.load('weights.pt')\nagain = torch.load('whole.pt', weights_only=False)\n"
+            "data = torch.load('tensors.pt', weights_only=False)",
+            "from transformers import BertConfig, BertModel\n"
+            "config = BertConfig(vocab_size=64, hidden_size=8, num_hidden_layers=1,\n"
+            "    num_attention_heads=2, intermediate_size=16, max_position_embeddings=len(df))\n"
+            "bert = BertModel(config)\nbert.save_pretrained('tiny-bert')",
+            "loaded = BertModel.from_pretrained('tiny-bert')",
+        ],
+        project,
+        maybe_kernel,
+    )
+    weights, whole, tensors = (str(project / n) for n in ("weights.pt", "whole.pt", "tensors.pt"))
+    assert files(show, 2, "write") == {weights: "model", whole: "model", tensors: "dataset"}
+    assert files(show, 3, "read") == {weights: "model", whole: "model", tensors: "dataset"}
+    csv = str(project / "train.csv")
+    assert csv in _inputs("weights.pt") and csv in _inputs("whole.pt")
+
+    saved = {str(p) for p in (project / "tiny-bert").iterdir() if p.is_file()}
+    assert str(project / "tiny-bert" / "model.safetensors") in saved
+    assert files(show, 4, "write") == dict.fromkeys(saved, "model")
+    assert set(files(show, 5, "read")) >= {str(project / "tiny-bert" / "model.safetensors")}
+    assert set(files(show, 5, "read").values()) == {"model"}
+    assert csv in _inputs(str(project / "tiny-bert" / "model.safetensors"))

@@ -23,7 +23,7 @@ from ..errors import LineageError, StoreError
 from ..hashing import hash_file, hash_open, open_regular, stat_key
 from ..store import writes
 from ..store.db import Store
-from ..urls import clean_url
+from ..urls import canonical_url, clean_url
 from . import hook
 from .folders import Folders
 from .kinds import kind_of
@@ -537,7 +537,7 @@ class Accesses:
     def declare(self, path: str, role: str) -> writes.Access:
         """What capture cannot see (a file written by a subprocess); added to the running cell."""
         if "://" in path:
-            uri = clean_url(path)
+            uri = canonical_url(clean_url(path))
             access = writes.Access(uri=uri, hash="", role=role, kind=kind_of(uri, "dataset"))
         else:
             name = os.path.abspath(os.path.expanduser(path))

@@ -5,11 +5,18 @@ identity as its headers state it (ETag, Last-Modified, Content-Length) and, when
 whole body, its BLAKE3 hash — computed from the bytes the client already holds or as the stream
 passes by, never by fetching anything again. A streamed body the cell stops reading halfway is
 recorded by its version identity alone.
+
+An upload (POST, PUT or PATCH answered 2xx) is a URL *written*: by address, credentials removed,
+with the version the server states (ETag, Last-Modified) and the hash of what was sent — the
+bytes the client holds, or, for a file sent whole as the body (``data=open(f, "rb")``), that
+file's own hash, so ``trace`` of the URL finds the file (the cell read it too). A multipart form
+(``files=``) is recorded without a hash: its body is not any one file's content.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
@@ -59,6 +66,9 @@ class BodyHash:
         self.remote.size = self.size
 
 
+_UPLOADS = frozenset({"POST", "PUT", "PATCH"})
+
+
 def _note(
     accesses: Accesses, method: str, url: Any, status: int, headers: Mapping[str, Any]
 ) -> Remote | None:
@@ -72,6 +82,63 @@ def _note(
         remote.version = version_of(headers)
         remote.size = _content_length(headers)
     return remote
+
+
+def _uploaded(
+    accesses: Accesses,
+    method: str,
+    url: Any,
+    status: int,
+    response_headers: Mapping[str, Any],
+    request_headers: Mapping[str, Any],
+    body: Any,
+) -> None:
+    """A POST/PUT/PATCH answered 2xx: the URL written, with the hash of what was sent."""
+    if method.upper() not in _UPLOADS or not 200 <= status < 300 or not accesses.active:
+        return
+    uri = clean_url(str(url))
+    if not uri.startswith(("http://", "https://")):
+        return
+    remote = accesses.note_remote(uri, "write")
+    if remote is None:
+        return
+    # the server's word on the version it now holds; Content-Length is the reply's, not ours
+    version = "; ".join(
+        f"{name}={str(response_headers[name]).strip()}"
+        for name in ("ETag", "Last-Modified")
+        if response_headers.get(name)
+    )
+    remote.version = version or None
+    remote.digest = remote.size = remote.finish = None  # uploaded again: the last one counts
+    sent = _content_length(request_headers)
+    content_type = str(request_headers.get("Content-Type") or "")
+    if content_type.startswith("multipart/"):
+        remote.size = sent
+        return  # a form: not any one file's content
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if isinstance(body, bytes | bytearray | memoryview):
+        _whole(remote, bytes(body))
+        return
+    path = _file_of(body)
+    if path is not None:
+        remote.finish = lambda record: _file_sent(accesses, record, path, sent)
+
+
+def _file_of(body: Any) -> str | None:
+    name = getattr(body, "name", None)
+    if not hasattr(body, "read") or not isinstance(name, str) or not os.path.isfile(name):
+        return None
+    return os.path.abspath(name)
+
+
+def _file_sent(accesses: Accesses, remote: Remote, path: str, sent: int | None) -> None:
+    """At the cell's end: a file sent whole has its own hash (the audit hook hashed it when the
+    client opened it, so this is a lookup)."""
+    st = os.stat(path)
+    remote.size = sent if sent is not None else st.st_size
+    if sent is None or sent == st.st_size:
+        remote.digest, _ = accesses.hashes.digest(path, st)
 
 
 def _whole(remote: Remote, body: bytes) -> None:
@@ -108,6 +175,17 @@ def install_requests(module: Any, accesses: Accesses, installed: Installed) -> N
 
 
 def _requests_response(accesses: Accesses, request: Any, response: Any) -> None:
+    if (request.method or "").upper() in _UPLOADS:
+        _uploaded(
+            accesses,
+            request.method,
+            response.url,
+            response.status_code,
+            response.headers,
+            request.headers,
+            request.body,
+        )
+        return
     remote = _note(
         accesses, request.method or "", response.url, response.status_code, response.headers
     )
@@ -181,6 +259,20 @@ def install_httpx(module: Any, accesses: Accesses, installed: Installed) -> None
 
 def _httpx_response(accesses: Accesses, response: Any) -> None:
     request = response.request
+    if request.method.upper() in _UPLOADS:
+        content = request.__dict__.get("_content")
+        if not isinstance(content, bytes):  # streamed: a file object's chunks, or a form
+            content = getattr(request.stream, "_stream", None)
+        _uploaded(
+            accesses,
+            request.method,
+            request.url,
+            response.status_code,
+            response.headers,
+            request.headers,
+            content,
+        )
+        return
     remote = _note(accesses, request.method, request.url, response.status_code, response.headers)
     if remote is None:
         return

@@ -22,7 +22,7 @@ from typing import Any
 import blake3
 
 from ..hashing import PREFIX
-from ..urls import clean_url
+from ..urls import canonical_url, clean_url
 from .accesses import Accesses, Remote
 from .http import Installed, _replace
 
@@ -90,8 +90,8 @@ def is_remote(fs: Any) -> bool:
 
 def url_of(fs: Any, path: str) -> str:
     if "://" in path:
-        return clean_url(path)
-    return clean_url(fs.unstrip_protocol(path))
+        return canonical_url(clean_url(path))
+    return canonical_url(clean_url(fs.unstrip_protocol(path)))
 
 
 def install(module: Any, accesses: Accesses, installed: Installed) -> None:

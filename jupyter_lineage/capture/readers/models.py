@@ -10,6 +10,10 @@ from typing import Any
 from .spec import Spec, Target, path_of
 
 _CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model", "optimizer_state_dict")
+# A module's own parameters and buffers, as a state dict names them (the last dotted part).
+_PARAMETER_NAMES = frozenset(
+    {"weight", "bias", "running_mean", "running_var", "num_batches_tracked"}
+)
 
 
 def torch_kind(obj: Any) -> str | None:
@@ -26,7 +30,9 @@ def torch_kind(obj: Any) -> str | None:
         keys = [k for k in obj if isinstance(k, str)]
         if any(k in _CHECKPOINT_KEYS for k in keys):
             return "model"
-        if keys and all("." in k for k in keys):
+        if getattr(obj, "_metadata", None) is not None:
+            return "model"  # Module.state_dict() marks what it returns (load keeps it)
+        if keys and all("." in k or k in _PARAMETER_NAMES for k in keys):
             return "model"  # a state_dict: parameter names are dotted module paths
         if all(isinstance(v, torch.Tensor) for v in obj.values()):
             return "dataset"
