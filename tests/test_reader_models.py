@@ -225,35 +225,12 @@ def test_keras_save_and_load(mode: str, project: Path, maybe_kernel: Kernel | No
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_transformers_save_and_from_pretrained(
-    mode: str, project: Path, maybe_kernel: Kernel | None
-) -> None:
-    need("transformers")
-    show = run_cells(
-        mode,
-        [
-            DATA,
-            READ,
-            "from transformers import BertConfig\n"
-            "config = BertConfig(hidden_size=int(len(df)), num_attention_heads=2)\n"
-            "config.save_pretrained('bert')",
-            "again = BertConfig.from_pretrained('bert')\nassert again.hidden_size == 60",
-        ],
-        project,
-        maybe_kernel,
-    )
-    config = str(project / "bert" / "config.json")
-    assert files(show, 2, "write") == {config: "model"}  # a .json written as part of a model
-    assert files(show, 3, "read") == {config: "model"}
-    assert str(project / "train.csv") in _inputs(config)
-
-
-@pytest.mark.parametrize("mode", MODES)
 def test_torch_and_transformers_models(
     mode: str, project: Path, maybe_kernel: Kernel | None
 ) -> None:
     """torch.save/load of a state dict, a whole module and a tensor dataset (kind by what was
-    saved), and a transformers model built from a config (no download) saved and loaded."""
+    saved), and a transformers model built from a config (no download) saved and loaded: its
+    folder's files (config.json too) are a model's."""
     need("torch")
     need("transformers")
     show = run_cells(
@@ -287,8 +264,11 @@ def test_torch_and_transformers_models(
     assert csv in _inputs("weights.pt") and csv in _inputs("whole.pt")
 
     saved = {str(p) for p in (project / "tiny-bert").iterdir() if p.is_file()}
-    assert str(project / "tiny-bert" / "model.safetensors") in saved
-    assert files(show, 4, "write") == dict.fromkeys(saved, "model")
-    assert set(files(show, 5, "read")) >= {str(project / "tiny-bert" / "model.safetensors")}
+    config, safetensors = (
+        str(project / "tiny-bert" / n) for n in ("config.json", "model.safetensors")
+    )
+    assert {config, safetensors} <= saved
+    assert files(show, 4, "write") == dict.fromkeys(saved, "model")  # config.json as a model's
+    assert set(files(show, 5, "read")) >= {config, safetensors}
     assert set(files(show, 5, "read").values()) == {"model"}
-    assert csv in _inputs(str(project / "tiny-bert" / "model.safetensors"))
+    assert csv in _inputs(safetensors) and csv in _inputs(config)
