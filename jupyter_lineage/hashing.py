@@ -70,7 +70,14 @@ def hash_open(fd: int, before: os.stat_result) -> str | None:
         digest = PREFIX + blake3.blake3(data).hexdigest()
     else:
         digest = _hash_fd(fd, size)
-    return digest if stat_key(os.fstat(fd)) == stat_key(before) else None
+    after = os.fstat(fd)
+    if (after.st_size, after.st_mtime_ns, after.st_ino) != (
+        size,
+        before.st_mtime_ns,
+        before.st_ino,
+    ):
+        return None
+    return digest
 
 
 def hash_file(path: str) -> tuple[str, os.stat_result]:

@@ -128,13 +128,13 @@ class HashCache:
         self.memory[path] = (key, digest)
         return digest, key
 
-    def fresh(self, path: str) -> tuple[str, os.stat_result]:
+    def fresh(self, path: str) -> tuple[str, Key]:
         """The hash of a file not in memory: opened once, hashed from that descriptor (a small
         one in one read). Raises OSError as :func:`~jupyter_lineage.hashing.hash_file` does."""
         fd, st = open_regular(path)
         try:
-            key = stat_key(st)
-            small = st.st_size < _SMALL_FILE
+            key = (st.st_size, st.st_mtime_ns, st.st_ino)
+            small = key[0] < _SMALL_FILE
             digest = None if small else self._stored(path, key)
             fresh = digest is None
             if fresh:
@@ -147,7 +147,7 @@ class HashCache:
         if fresh and not small:
             self.new.append((path, *key, digest))
         self.memory[path] = (key, digest)
-        return digest, st
+        return digest, key
 
     def known(self, path: str) -> bool:
         """Hashed before in this process (a version of it is remembered)."""
@@ -375,21 +375,19 @@ class Accesses:
         """A read of a file this process has not hashed: opened once, hashed from there (what
         the hasher opens is ours, not the user's)."""
         local = hook.local
-        busy, local.busy = local.busy, True
+        busy = local.busy
+        local.busy = True
         try:
-            digest, st = self.hashes.fresh(path)
+            digest, key = self.hashes.fresh(path)
         except OSError:  # gone, not a regular file, unreadable: the general path says which
             return self.hashed(path, "read", api_kind)
         finally:
             local.busy = busy
-        access = writes.Access(
-            uri=path,
-            hash=digest,
-            role="read",
-            kind=kind_of(path, api_kind, "read"),
-            size=st.st_size,
-        )
-        self._remember((path, "read", api_kind), st, access)
+        access = writes.Access(path, digest, "read", kind_of(path, api_kind, "read"), key[0])
+        last = self._last
+        if len(last) >= _LAST_MAX:
+            last.clear()
+        last[(path, "read", api_kind)] = (key, access)
         return access
 
     def note_path(self, path: Any, role: str, api_kind: str | None) -> None:

@@ -17,9 +17,11 @@ from .db import Store, now, process_identity
 from .location import relative
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Access:
-    """One file or URL version an execution read or wrote."""
+    """One file or URL version an execution read or wrote. Treated as immutable (change one
+    with ``dataclasses.replace``); not declared frozen because capture makes one per file a
+    cell reads, and a frozen dataclass's ``__init__`` costs three times as much."""
 
     uri: str
     hash: str
@@ -302,11 +304,14 @@ _INSERT_MEMBER = (
 )
 
 
-def _member_rows(accesses: Iterable[Access]) -> list[list[Any]]:
+def _member_rows(accesses: Iterable[Access]) -> list[tuple[Any, ...]]:
     """A folder's files, keyed by the folder artifact (the same rows for the same version)."""
-    return [
-        [artifact_id(a.uri, a.hash), *member] for a in accesses if a.members for member in a.members
-    ]
+    rows = []
+    for a in accesses:
+        if a.members:
+            folder = artifact_id(a.uri, a.hash)
+            rows += [(folder, *member) for member in a.members]
+    return rows
 
 
 # One cell's whole record goes in as ONE statement: a TEMP trigger (per connection, no schema
@@ -336,8 +341,6 @@ CREATE TEMP TRIGGER IF NOT EXISTS jl_cell_record BEFORE INSERT ON jl_cell BEGIN
   INSERT OR IGNORE INTO accesses (execution_id, artifact_id, {_LINK_COLUMNS})
     SELECT json_extract(NEW.rec, '$.id'), {_unpacked(_ID, 1)}, {_unpacked(len(_ARTIFACT), len(_LINK))}
     FROM json_each(NEW.rec, '$.acc');
-  INSERT OR IGNORE INTO artifact_members (artifact_id, name, hash, size)
-    SELECT {_unpacked(0, 4)} FROM json_each(NEW.rec, '$.mem');
   SELECT RAISE(IGNORE);
 END;
 """
@@ -364,25 +367,27 @@ def _cell_payload(rec: ExecutionRecord, root: str) -> str:
         "df": canonical_json(rec.dataflow) if rec.dataflow is not None else None,
         "dep": [[up, canonical_json(names)] for up, names in rec.depends],
     }
-    members = _member_rows(rec.accesses)
-    if members:
-        payload["mem"] = members
     return json.dumps(payload)
 
 
 def record_executions(store: Store, records: Iterable[ExecutionRecord]) -> None:
     """The per-cell hot path: one statement (its own transaction) for one cell; a batch (after
     the store was unavailable for a while) in one transaction."""
+    records = list(records)
     payloads = [(_cell_payload(rec, store.root),) for rec in records]
+    # A folder's files go in beside the JSON, not in it: SQLite (before 3.45) parses the whole
+    # record again for each field the trigger takes out of it.
+    members = _member_rows(a for rec in records for a in rec.accesses)
     if not store.temp_ready("jl_cell"):
         with store.translated():
             store.conn.executescript(_CELL_TRIGGER)
         store.mark_temp_ready("jl_cell")
-    if len(payloads) == 1:
+    if len(payloads) == 1 and not members:
         store.write_statement(_INSERT_CELL, payloads[0])
         return
     with store.write() as conn:
         conn.executemany(_INSERT_CELL, payloads)
+        conn.executemany(_INSERT_MEMBER, members)
 
 
 def add_accesses(store: Store, execution_id: str, accesses: Iterable[Access]) -> None:
