@@ -66,6 +66,8 @@ def main() -> int:
     args = parser.parse_args()
     console = Console()
     load_before = os.getloadavg()[0]
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    seconds: dict[str, float] = {}
     results = []
     for name in args.only or SUITES:
         console.print(f"[bold]{name}[/] …")
@@ -78,7 +80,8 @@ def main() -> int:
         for r in suite:
             results.append(r)
             console.print(f"  {r.name}: {r.measured:.4g} {r.unit} (target {r.target})")
-        console.print(f"  [dim]{time.perf_counter() - t:.0f} s[/]")
+        seconds[name] = round(time.perf_counter() - t, 1)
+        console.print(f"  [dim]{seconds[name]:.0f} s[/]")
     table = Table(title="jupyter-lineage benchmarks", header_style="bold")
     for col in ("figure", "measured", "target", "verdict"):
         table.add_column(col)
@@ -103,7 +106,9 @@ def main() -> int:
                     "platform": platform.platform(),
                 },
                 "quick": args.quick,
+                "started": started,
                 "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "suite_seconds": seconds,
                 "load": {"before": load_before, "after": os.getloadavg()[0]},
                 "versions": _versions(),
                 "results": [r.__dict__ for r in results],

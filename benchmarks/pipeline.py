@@ -38,8 +38,13 @@ def _notebook(path: Path) -> None:
 
 
 def _time(cmd: list[str], cwd: str) -> float:
+    """One command's wall time; a command that fails says how (its exit code and the end of
+    its stderr go into the suite's failed row, not a bare CalledProcessError)."""
     t = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, timeout=300)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
+        raise RuntimeError(f"{' '.join(cmd[1:])} exited {proc.returncode}: {tail}")
     return time.perf_counter() - t
 
 

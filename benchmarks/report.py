@@ -31,11 +31,16 @@ def render(data: dict[str, Any]) -> str:
     load = data.get("load", {})
     versions = ", ".join(f"{k} {v}" for k, v in sorted(data.get("versions", {}).items()))
     lines = [
-        f"One full run, {data.get('finished', '?')}: {machine['cpus']} vCPU {machine['cpu']}, "
+        f"One {'quick' if data.get('quick') else 'full'} run, {data.get('started', '?')} to "
+        f"{data.get('finished', '?')}: {machine['cpus']} vCPU {machine['cpu']}, "
         f"Python {machine['python']}, {machine['platform']}; load average "
         f"{_number(load.get('before'))} at the start, {_number(load.get('after'))} at the end.",
         "",
         f"Packages: {versions}.",
+        "",
+        "Seconds per suite: "
+        + (", ".join(f"{k} {v:g}" for k, v in data.get("suite_seconds", {}).items()) or "?")
+        + ".",
         "",
         "| figure | measured | target | verdict | details |",
         "|---|---|---|---|---|",
