@@ -42,7 +42,7 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     log = tmp_path_factory.mktemp("azurite") / "debug.log"
     server = subprocess.Popen(
         [str(AZURITE), "--blobHost", "127.0.0.1", "--blobPort", "0", "--inMemoryPersistence",
-         "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--debug", str(log)],
+         "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--silent", "--debug", str(log)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
