@@ -1,4 +1,4 @@
-"""Uploads through requests and httpx (POST, PUT of bytes, of a file, of a form) in a real kernel
+"""Uploads through requests, httpx and urllib (POST, PUT of bytes, of a file, of a form) in a real kernel
 against a real local HTTP server: each is a write of the URL, credentials removed, with the
 server's ETag and the hash of what was sent — a file sent whole carries that file's own hash, so
 trace of the URL finds the file. One server and one kernel for the module."""
@@ -82,6 +82,12 @@ def uploaded(project: Path) -> Iterator[tuple[str, Any, dict[str, Any]]]:
                 cell_id="httpx-file",
             )
             k.check(f"back = requests.get('{base}/up/model.bin').content", cell_id="get-back")
+            k.check(
+                "import urllib.request\n"
+                f"req = urllib.request.Request('{base}/up/u.bin?api_key=k3y-s3cret-99', data=b'abc',"
+                " method='PUT')\nurllib.request.urlopen(req).read()",
+                cell_id="urllib-put",
+            )
             k.check(f"requests.delete('{base}/up/model.bin')", cell_id="delete")
         finally:
             k.shutdown()
@@ -132,6 +138,10 @@ def test_an_upload_is_a_write_of_the_url_with_what_was_sent(
     (streamed,) = _cell(show, "httpx-file")["writes"]
     assert streamed["path"] == f"{base}/up/table.csv" and streamed["hash"] == file_hash
 
+    (by_urllib,) = _cell(show, "urllib-put")["writes"]  # urllib's: no version, as its reads
+    assert by_urllib["path"] == f"{base}/up/u.bin?api_key=REDACTED"
+    assert by_urllib["hash"] == _b3(b"abc") and _cell(show, "urllib-put")["reads"] == []
+
     delete = _cell(show, "delete")
     assert delete["reads"] == [] and delete["writes"] == []
 
@@ -144,5 +154,5 @@ def test_trace_of_an_uploaded_url_finds_the_file_and_no_secret_is_stored(
     paths = {n["path"] for n in trace["nodes"] if n["type"] == "artifact"}
     assert str(project / "local.csv") in paths
     raw = b"".join(p.read_bytes() for p in (project / ".lineage").rglob("*") if p.is_file())
-    for secret in (b"s3cr3t-tok", b"hdr-s3cr3t", b"abc123"):
+    for secret in (b"s3cr3t-tok", b"hdr-s3cr3t", b"abc123", b"k3y-s3cret-99"):
         assert secret not in raw

@@ -109,7 +109,13 @@ def _dispatch(accesses: Any, event: str, args: tuple[Any, ...]) -> None:
     elif event == "urllib.Request":
         url = args[0]
         if isinstance(url, str) and url.startswith(("http://", "https://", "ftp://")):
-            accesses.note_url(clean_url(url))
+            method = str(args[3] or "GET").upper() if len(args) > 3 else "GET"
+            if method == "GET":
+                accesses.note_url(clean_url(url))
+            elif method in ("POST", "PUT", "PATCH"):  # an upload: the URL written
+                from .http import note_sent
+
+                note_sent(accesses, clean_url(url), args[1])
 
 
 def install() -> None:

@@ -125,6 +125,20 @@ def _uploaded(
         remote.finish = lambda record: _file_sent(accesses, record, path, sent)
 
 
+def note_sent(accesses: Accesses, uri: str, body: Any) -> None:
+    """``urllib``'s upload (its audit event, before the request goes out): the URL written,
+    with the hash of the bytes or file sent; like its reads, no version."""
+    remote = accesses.note_remote(uri, "write")
+    if remote is None:
+        return
+    if isinstance(body, bytes | bytearray | memoryview):
+        _whole(remote, bytes(body))
+        return
+    path = _file_of(body)
+    if path is not None:
+        remote.finish = lambda record: _file_sent(accesses, record, path, None)
+
+
 def _file_of(body: Any) -> str | None:
     name = getattr(body, "name", None)
     if not hasattr(body, "read") or not isinstance(name, str) or not os.path.isfile(name):
