@@ -156,6 +156,12 @@ def _after_papermill_writes(plan: record.RunPlan, path: str | None) -> None:
     _pending_outputs.append((plan, path))
 
 
+def _output_path(nb: nbformat.NotebookNode, given: str | None) -> str | None:
+    """papermill hands the engine no output path under --no-request-save-on-cell-execute; the
+    notebook's metadata always names the one papermill writes."""
+    return given or nb.metadata.get("papermill", {}).get("output_path")
+
+
 class LineageEngine(NBClientEngine):
     @classmethod
     def execute_notebook(
@@ -179,14 +185,13 @@ class LineageEngine(NBClientEngine):
             executed = super().execute_notebook(nb, kernel_name, output_path=output_path, **kwargs)
         except BaseException as exc:  # a dead kernel, a timeout, Ctrl-C: papermill's ending
             _finish(plan, nb, exc, owner)
+            if owner:  # the notebook as papermill leaves it (its saves up to the failure)
+                _after_papermill_writes(plan, _output_path(nb, output_path))
             raise
         # papermill decides success after the engine returns; the run's status is its verdict
         _finish(plan, executed, record.papermill_verdict(executed), owner)
         if owner:
-            # papermill hands the engine no output path under --no-request-save-on-cell-execute;
-            # its metadata always names the one papermill writes
-            final = output_path or executed.metadata.get("papermill", {}).get("output_path")
-            _after_papermill_writes(plan, final)
+            _after_papermill_writes(plan, _output_path(executed, output_path))
         return executed
 
     @classmethod
