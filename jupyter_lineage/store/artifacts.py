@@ -122,6 +122,23 @@ def readers_by_id(store: Store, artifact_id: str, limit: int | None = None) -> R
     return Readers(ids, False)
 
 
+def readers_of_many(store: Store, artifact_ids: list[str]) -> list[tuple[str, str]]:
+    """(artifact id, execution id) of every read of these versions, oldest first per artifact."""
+    out: list[tuple[str, str]] = []
+    for chunk in chunks(artifact_ids):
+        out += [
+            (str(a), str(e))
+            for a, e in store.conn.execute(
+                "SELECT artifact_id, execution_id FROM accesses"
+                f" WHERE role = 'read' AND artifact_id IN ({marks(chunk)})"
+                " ORDER BY artifact_id, execution_id",
+                chunk,
+            )
+        ]
+    order = {a: i for i, a in enumerate(artifact_ids)}
+    return sorted(out, key=lambda r: order[r[0]])
+
+
 def count_accesses(store: Store, artifact_id: str, role: str) -> int:
     """How many executions read (or wrote) this version: counted in its index."""
     row = store.conn.execute(

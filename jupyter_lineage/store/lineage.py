@@ -114,7 +114,11 @@ def trace_dataflow(
         # one hop for the whole level: the executions at its artifacts, then one walk
         start: list[str] = []
         more = False
-        if downstream:
+        if downstream and limit is None:  # everything: one query per 500 artifacts
+            for art_id, exec_id in artifacts_mod.readers_of_many(store, frontier):
+                edges[(art_id, exec_id, "read")] = None
+                start.append(exec_id)
+        elif downstream:
             for art_id in frontier:
                 room = None if limit is None else limit - len(start)
                 if room is not None and room <= 0:
