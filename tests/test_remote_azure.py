@@ -2,8 +2,7 @@
 installed with the labextension's unit-test dependencies: ``npm --prefix labextension/test ci``),
 started and stopped by this module. Objects are recorded by URL with the version the filesystem
 states (etag, last_modified, size), nothing is downloaded twice (Azurite's own log counts the
-downloads), and neither the account key nor a SAS token is stored. ``hf://`` is here too: it
-needs the Hub's API, which nothing installable serves locally, so it says so and skips."""
+downloads), and neither the account key nor a SAS token is stored."""
 
 from __future__ import annotations
 
@@ -189,11 +188,3 @@ def test_trace_finds_the_blob_read_and_no_credential_is_stored(
     assert KEY.encode() not in raw and KEY[:20].encode() not in raw
     assert azurite["signature"].encode() not in raw
     assert b"SharedAccessSignature" not in raw and b"AccountKey" not in raw
-
-
-def test_hf_urls_need_the_hub_which_nothing_serves_locally() -> None:
-    pytest.skip(
-        "hf:// (HfFileSystem) needs the Hugging Face Hub's API; no server that installs from"
-        " PyPI or npm serves it locally, so hf:// is recorded by the same code as az:// and s3://"
-        " (its info's blob_id / LFS sha256) but not tested against a real Hub here"
-    )
