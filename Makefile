@@ -12,6 +12,9 @@ LAB_SOURCES := package.json tsconfig.json $(shell find labextension/src labexten
 LAB_BUILT := jupyter_lineage/labextension/package.json
 UNIT_DEPS := labextension/test/node_modules/.package-lock.json
 CHROMIUM := /usr/bin/chromium
+# olah, a Hugging Face Hub mirror tests/test_remote_hf.py serves a local git repository with: a
+# test server in its own venv (its fastapi-utils pins psutil<6, which IPython 9 refuses).
+OLAH := .venv-olah/bin/olah-cli
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup demo test lint bench lab clean
@@ -32,6 +35,10 @@ $(LAB_BUILT): $(LAB_SOURCES) | $(STAMP)
 $(UNIT_DEPS): labextension/test/package-lock.json
 	npm --prefix labextension/test ci --no-fund --no-audit
 
+$(OLAH):
+	$(PYTHON) -m venv .venv-olah
+	.venv-olah/bin/python -m pip install --quiet "olah==0.5.4"
+
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium
 
@@ -40,7 +47,7 @@ setup: $(STAMP) $(LAB_BUILT)
 demo: setup
 	$(BIN)/python examples/demo.py
 
-test: setup $(UNIT_DEPS) $(CHROMIUM)
+test: setup $(UNIT_DEPS) $(CHROMIUM) $(OLAH)
 	$(BIN)/ruff check $(LINT_PATHS)
 	npm --prefix labextension/test test
 	$(BIN)/python -m pytest tests --ignore=tests/ui
@@ -68,5 +75,5 @@ lab: setup
 	$(BIN)/jupyter lab examples
 
 clean:
-	rm -rf $(VENV) .lineage examples/out node_modules lib tsconfig.tsbuildinfo \
+	rm -rf $(VENV) .venv-olah .lineage examples/out node_modules lib tsconfig.tsbuildinfo \
 		jupyter_lineage/labextension labextension/test/node_modules

@@ -1,6 +1,7 @@
 """``hf://`` through huggingface_hub's HfFileSystem against olah, a Hugging Face Hub mirror from
 PyPI that serves the Hub's API (revision, tree, paths-info, resolve) for local git repositories,
-offline. Files are recorded by URL with the version the filesystem states (the blob id git gave
+offline. olah lives in its own venv (``make test`` makes ``.venv-olah``: its fastapi-utils pins
+psutil<6, which IPython 9 refuses). Files are recorded by URL with the version the filesystem states (the blob id git gave
 the file), a new commit is a new version, and nothing is downloaded twice (olah's request log
 counts the downloads). Started and stopped by this module, one kernel for all the cells."""
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from .conftest import lineage_json
+from .conftest import ROOT, lineage_json
 from .kernel import Kernel
 
 pytest.importorskip("huggingface_hub", reason="huggingface_hub is in the test extras")
-pytest.importorskip("olah", reason="olah (a local Hugging Face Hub mirror) is in the test extras")
+OLAH = ROOT / ".venv-olah" / "bin" / "olah-cli"
 
 DATA = b"x,y\n" + b"".join(b"%d,%d\n" % (i, 2 * i) for i in range(100))
 
@@ -39,6 +39,8 @@ def _git(repo: Path, *args: str) -> str:
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """olah serving ``acme/tiny`` (a git repository with data.csv) on a free port, offline."""
+    if not OLAH.exists():
+        pytest.skip(f"olah is not installed: `make test` installs it in {OLAH.parent.parent}")
     root = tmp_path_factory.mktemp("olah")
     repo = root / "mirrors" / "models" / "acme" / "tiny"
     repo.mkdir(parents=True)
@@ -58,7 +60,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     log = root / "olah.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-c", "from olah.server import cli; cli()", "-c", "config.toml"],
+            [str(OLAH), "-c", "config.toml"],
             cwd=root,
             stdout=out,
             stderr=subprocess.STDOUT,
