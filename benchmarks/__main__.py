@@ -72,11 +72,15 @@ def main() -> int:
     for name in args.only or SUITES:
         console.print(f"[bold]{name}[/] …")
         t = time.perf_counter()
+        environ = dict(os.environ)
         try:
             suite = list(SUITES[name].run(args.quick))
         except Exception as exc:  # one broken suite is a failed row, not a lost run
             why = f"{type(exc).__name__}: {exc}"[:300]
             suite = [Result(f"{name} (the suite failed)", 0, "", "runs", False, {"error": why})]
+        finally:  # no suite hands the next one its settings (a store in a deleted folder)
+            os.environ.clear()
+            os.environ.update(environ)
         for r in suite:
             results.append(r)
             console.print(f"  {r.name}: {r.measured:.4g} {r.unit} (target {r.target})")
