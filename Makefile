@@ -28,8 +28,12 @@ $(STAMP): pyproject.toml package.json
 	$(BIN)/jupyter labextension develop . --overwrite
 	touch $(STAMP)
 
+# A development build writes install.json into the built folder too; the wheel already takes
+# the top-level one there (pyproject's shared-data), and hatchling refuses a file added twice
+# (`pip install -e .` of this checkout, as tests/test_isolated.py does, would fail).
 $(LAB_BUILT): $(LAB_SOURCES) | $(STAMP)
 	$(BIN)/jlpm build
+	rm -f jupyter_lineage/labextension/install.json
 	touch $(LAB_BUILT)
 
 $(UNIT_DEPS): labextension/test/package-lock.json

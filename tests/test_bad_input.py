@@ -202,7 +202,10 @@ def test_disk_full_during_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
             assert "jupyter-lineage warning" in said and "is full" in said, said
         else:  # it does not: one clear line, exit 2
             assert proc.returncode == 2, proc.stderr
-            assert proc.stderr.count("\n") == 1 and "unexpected" not in proc.stderr, proc.stderr
+            # jupyter_client's shutdown interrupts the kernel first; on a busy machine the
+            # kernel may still be in a handler and log that to the stderr it shares with us
+            ours = [ln for ln in proc.stderr.splitlines() if not ln.startswith("[IPKernelApp]")]
+            assert len(ours) == 1 and "unexpected" not in proc.stderr, proc.stderr
             assert "is full" in proc.stderr and "Free some space" in proc.stderr
         before = db_dump(db)  # read while there is room (a reader makes the WAL index)
         _fill(disk)

@@ -40,7 +40,8 @@ class Lab:
         request = urllib.request.Request(
             f"{self.url}/{path}", headers={"Authorization": f"token {self.token}"}
         )
-        with urllib.request.urlopen(request, timeout=10) as response:
+        # generous: a busy server answers late, and a late answer is not a failure
+        with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -71,6 +72,15 @@ def run_all(page: Page, code_cells: int) -> None:
         except PlaywrightTimeoutError:
             continue
     page.wait_for_function(RAN, arg=code_cells, timeout=TIMEOUT)
+
+
+def until(check: Callable[[], bool], what: str, timeout_ms: int = TIMEOUT) -> None:
+    """Poll ``check`` until it holds: for what the page's own waits cannot express (a computed
+    colour, a value read through the API); a failure names what never happened."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not check():
+        assert time.monotonic() < deadline, f"not within {timeout_ms // 1000} s: {what}"
+        time.sleep(0.2)
 
 
 def open_sidebar(page: Page, width: int | None = None) -> Locator:

@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from ..conftest import lineage
 from .conftest import Lab
@@ -25,6 +25,7 @@ from .helpers import (
     run_all,
     set_width,
     shot,
+    until,
 )
 
 
@@ -254,8 +255,11 @@ def test_dark_theme_follows_jupyterlab(page: Page, lab: Lab) -> None:
         r, g, b = (int(v) for v in re.findall(r"\d+", css)[:3])
         return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
 
+    def style(scope: Locator, prop: str) -> str:
+        return str(scope.evaluate(f"el => getComputedStyle(el).{prop}"))
+
     def background() -> float:
-        return luminance(panel.evaluate("el => getComputedStyle(el).backgroundColor"))
+        return luminance(style(panel, "backgroundColor"))
 
     assert background() > 0.8
 
@@ -267,14 +271,19 @@ def test_dark_theme_follows_jupyterlab(page: Page, lab: Lab) -> None:
 
     theme("JupyterLab Dark")
     try:
-        page.wait_for_timeout(500)
-        assert background() < 0.3
-        assert luminance(graph.evaluate("el => getComputedStyle(el).backgroundColor")) < 0.3
+        # the theme's stylesheet applies after the body says its name: wait for each colour
         label = graph.locator('g[data-node-type="artifact"] text').first
-        colour = label.evaluate("el => getComputedStyle(el).fill")
-        assert sum(int(v) for v in re.findall(r"\d+", colour)[:3]) > 3 * 150  # light on dark
         listed = panel.locator(".jp-Lineage-item-main").first
-        assert luminance(listed.evaluate("el => getComputedStyle(el).color")) > 0.6
+        until(lambda: background() < 0.3, "the sidebar's background turns dark")
+        until(
+            lambda: luminance(style(graph, "backgroundColor")) < 0.3,
+            "the graph's background turns dark",
+        )
+        until(  # light on dark
+            lambda: sum(int(v) for v in re.findall(r"\d+", style(label, "fill"))[:3]) > 3 * 150,
+            "the graph's labels turn light",
+        )
+        until(lambda: luminance(style(listed, "color")) > 0.6, "the outline's text turns light")
         shot(page, "sidebar-dark")
     finally:  # the theme is a saved setting: leave the light one for the tests after this
         theme("JupyterLab Light")
