@@ -99,7 +99,12 @@ def _dispatch(accesses: Any, event: str, args: tuple[Any, ...]) -> None:
         path = args[0]
         if isinstance(path, int) or path is None:
             return
-        accesses.note_path(path, "read" if _is_read(args) else "write", None)
+        if not _is_read(args):
+            accesses.note_path(path, "write", None)
+        elif _kinds_running[0]:
+            accesses.note_path(path, "read", None)  # the wrapped call gives its kind
+        else:
+            accesses.note_read(path)
     elif event == "sqlite3.connect":
         database = args[0]
         if isinstance(database, str | bytes | os.PathLike):
