@@ -19,21 +19,25 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup demo test lint bench lab clean
 
+# A development build with the package already installed writes install.json into the built
+# folder too; the wheel already takes the top-level one there (pyproject's shared-data), and
+# hatchling refuses a file added twice (`pip install -e .` of this checkout, as
+# tests/test_isolated.py does, would fail). Both rules that build remove it.
+STRAY_INSTALL_JSON := jupyter_lineage/labextension/install.json
+
 # pip builds the labextension too (hatch-jupyter-builder); `develop` links it so later
 # `jlpm build`s are picked up without reinstalling.
 $(STAMP): pyproject.toml package.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	rm -f $(STRAY_INSTALL_JSON)
 	$(BIN)/jupyter labextension develop . --overwrite
 	touch $(STAMP)
 
-# A development build writes install.json into the built folder too; the wheel already takes
-# the top-level one there (pyproject's shared-data), and hatchling refuses a file added twice
-# (`pip install -e .` of this checkout, as tests/test_isolated.py does, would fail).
 $(LAB_BUILT): $(LAB_SOURCES) | $(STAMP)
 	$(BIN)/jlpm build
-	rm -f jupyter_lineage/labextension/install.json
+	rm -f $(STRAY_INSTALL_JSON)
 	touch $(LAB_BUILT)
 
 $(UNIT_DEPS): labextension/test/package-lock.json
@@ -54,7 +58,8 @@ demo: setup
 test: setup $(UNIT_DEPS) $(CHROMIUM) $(OLAH)
 	$(BIN)/ruff check $(LINT_PATHS)
 	npm --prefix labextension/test test
-	$(BIN)/python -m pytest tests --ignore=tests/ui
+	# two workers, each test file on one of them (its module-scoped fixtures built once)
+	$(BIN)/python -m pytest tests --ignore=tests/ui -n 2 --dist loadfile
 	# the examples, regression-tested with nbval and recorded as test runs (examples/ci does the same)
 	JUPYTER_LINEAGE_DB=$(CURDIR)/.lineage/examples-nbval.db $(BIN)/python -m pytest -p no:cacheprovider \
 		--nbval-lax --lineage examples/train.ipynb
