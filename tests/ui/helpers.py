@@ -4,6 +4,7 @@ suite runs on a busy 2-core machine)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -137,6 +138,22 @@ def node(scope: Locator, kind: str, name: str) -> Locator:
 def item(scope: Locator, name: str) -> Locator:
     """An artifact in the sidebar's outline, by its file name."""
     return scope.locator(f'.jp-Lineage-item[data-name="{name}"]')
+
+
+def runs_of(lab: Lab, notebook: str) -> int:
+    """How many runs of `notebook` the lab's store holds: the tests share one lab, so a test
+    counts the runs it adds to those that earlier tests (in any order) left."""
+    if not (lab.root / ".lineage" / "lineage.db").exists():
+        return 0
+    proc = subprocess.run(
+        [sys.executable, "-m", "jupyter_lineage", "runs", "--json"],
+        cwd=lab.root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return sum(r["notebook"] == str(lab.root / notebook) for r in json.loads(proc.stdout))
 
 
 def new_notebook(path: Path, *sources: str) -> None:

@@ -23,6 +23,7 @@ from .helpers import (
     open_notebook,
     open_sidebar,
     run_all,
+    runs_of,
     set_width,
     shot,
     until,
@@ -30,13 +31,14 @@ from .helpers import (
 
 
 def test_runs_graph_upstream_and_go_to_cell(page: Page, lab: Lab) -> None:
+    before = runs_of(lab, "train.ipynb")
     open_notebook(page, lab, "train.ipynb")
     run_all(page, 8)
     assert (lab.root / "out" / "model.joblib").exists()
     panel = open_sidebar(page)
 
-    run = panel.locator(".jp-Lineage-run")
-    expect(run).to_have_count(1, timeout=TIMEOUT)
+    expect(panel.locator(".jp-Lineage-run")).to_have_count(before + 1, timeout=TIMEOUT)
+    run = panel.locator(".jp-Lineage-run").first  # the newest: this interactive run
     expect(run.locator(".jp-Lineage-run-kind")).to_have_text("interactive")
     expect(run.locator(".jp-Lineage-run-meta")).to_contain_text("7 cells", timeout=TIMEOUT)
     expect(panel.locator('th[data-column="metric:accuracy"]')).to_be_visible()
@@ -104,12 +106,13 @@ def test_runs_graph_upstream_and_go_to_cell(page: Page, lab: Lab) -> None:
 
 def test_diff_shows_the_changed_parameter(page: Page, lab: Lab) -> None:
     lineage("run", "train.ipynb", "-p", "C", "0.5", cwd=lab.root)
+    runs = runs_of(lab, "train.ipynb")  # with those earlier tests left
     open_notebook(page, lab, "train.ipynb")
     panel = open_sidebar(page)
-    expect(panel.locator(".jp-Lineage-run")).to_have_count(2, timeout=TIMEOUT)
+    expect(panel.locator(".jp-Lineage-run")).to_have_count(runs, timeout=TIMEOUT)
     # a run finishing while the panel is open shows up without a reload
     lineage("run", "train.ipynb", "-p", "C", "2.0", cwd=lab.root)
-    expect(panel.locator(".jp-Lineage-run")).to_have_count(3, timeout=TIMEOUT)
+    expect(panel.locator(".jp-Lineage-run")).to_have_count(runs + 1, timeout=TIMEOUT)
     first = panel.locator(".jp-Lineage-run").first
     expect(first.locator('td[data-column="param:C"]')).to_have_text("2", timeout=TIMEOUT)
 
