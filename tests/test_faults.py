@@ -49,7 +49,20 @@ def test_eight_writers_at_once_lose_nothing(project: Path, db: Path) -> None:
             k.check("%load_ext jupyter_lineage")
         runs = [
             subprocess.Popen(
-                [sys.executable, "-m", "jupyter_lineage", "run", "step.ipynb", "-p", "tag", str(i)],
+                # eight kernels starting at once on a busy 2-core machine: papermill's 60 s
+                # start-up timeout is not what this test is about
+                [
+                    sys.executable,
+                    "-m",
+                    "jupyter_lineage",
+                    "run",
+                    "step.ipynb",
+                    "-p",
+                    "tag",
+                    str(i),
+                    "--start-timeout",
+                    "600",
+                ],
                 cwd=project,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
