@@ -30,7 +30,7 @@ def find_artifact(store: Store, target: str) -> tuple[dict[str, Any], str | None
     """
     url = _is_url(target)
     uri = (
-        canonical_url(clean_url(target))
+        clean_url(canonical_url(target))
         if url
         else os.path.abspath(os.path.expanduser(check_path("TARGET", target)))
     )

@@ -68,11 +68,26 @@ def clean_url(url: str) -> str:
 _SCHEME_ALIASES = {"abfs": "az", "abfss": "az", "s3a": "s3", "gcs": "gs"}
 
 
+# Spark/Hadoop spell an ADLS object ``abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/path``:
+# the part before ``@`` is the container, not a user (adlfs reads it so too).
+_ADLS_NETLOC = re.compile(
+    r"^([a-z0-9][a-z0-9-]{2,62})@[^/@:]+\.(?:dfs|blob)\.core\.windows\.net$", re.I
+)
+
+
 def canonical_url(url: str) -> str:
-    """``abfs://c/x`` is ``az://c/x``: the scheme an object store is recorded under."""
+    """``abfs://c/x`` is ``az://c/x``: the scheme an object store is recorded under. Apply it
+    before :func:`clean_url`, which would take a Spark-style container for a user name."""
     scheme, sep, rest = url.partition("://")
     alias = _SCHEME_ALIASES.get(scheme.lower()) if sep else None
-    return f"{alias}://{rest}" if alias else url
+    if not alias:
+        return url
+    if alias == "az":
+        netloc, slash, path = rest.partition("/")
+        spark = _ADLS_NETLOC.match(netloc)
+        if spark:
+            rest = spark.group(1).lower() + slash + path
+    return f"{alias}://{rest}"
 
 
 def clean_remote(remote: str) -> str:

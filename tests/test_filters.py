@@ -9,7 +9,7 @@ import pytest
 
 from jupyter_lineage.capture.kinds import kind_of
 from jupyter_lineage.capture.noise import NoiseFilter
-from jupyter_lineage.urls import clean_remote, clean_url, scrub_text
+from jupyter_lineage.urls import canonical_url, clean_remote, clean_url, scrub_text
 
 
 @pytest.mark.parametrize(
@@ -49,6 +49,24 @@ from jupyter_lineage.urls import clean_remote, clean_url, scrub_text
 )
 def test_clean_url(url: str, clean: str) -> None:
     assert clean_url(url) == clean
+
+
+@pytest.mark.parametrize(
+    ("url", "recorded"),
+    [
+        ("abfs://lake/x.csv", "az://lake/x.csv"),
+        ("ABFSS://Lake@acct.dfs.core.windows.net/d/x.csv", "az://lake/d/x.csv"),
+        ("abfs://lake@acct.blob.core.windows.net/x.csv", "az://lake/x.csv"),
+        ("abfss://user:pw@acct.dfs.core.windows.net/x.csv", "az://acct.dfs.core.windows.net/x.csv"),
+        ("s3a://AKIA:secret@bucket/k.parquet", "s3://bucket/k.parquet"),
+        ("gcs://b/o", "gs://b/o"),
+        ("https://user@h.example/x", "https://h.example/x"),
+    ],
+)
+def test_one_name_per_object_store(url: str, recorded: str) -> None:
+    """What capture records and trace looks up: one scheme per store, a Spark-style ADLS
+    container kept, credentials never."""
+    assert clean_url(canonical_url(url)) == recorded
 
 
 def test_redact_hides_urls_and_environment_values() -> None:

@@ -126,10 +126,13 @@ def shown(azurite: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> 
         show = lineage_json("show", "@last")
         trace = lineage_json("trace", "az://lake/out.csv")
         alias = lineage_json("trace", "abfs://lake/out.csv")  # adlfs's other name for it
+        # ... and Spark's: the container before the @, the account's host after it
+        spark = lineage_json("trace", "abfss://lake@devstoreaccount1.dfs.core.windows.net/out.csv")
     yield {
         "show": show,
         "trace": trace,
         "alias": alias,
+        "spark": spark,
         "downloads": downloads,
         "etag": etag,
         "db": db,
@@ -182,7 +185,7 @@ def test_trace_finds_the_blob_read_and_no_credential_is_stored(
 ) -> None:
     paths = {n["path"] for n in shown["trace"]["nodes"] if n["type"] == "artifact"}
     assert "az://lake/raw.csv" in paths
-    assert shown["alias"] == shown["trace"]
+    assert shown["alias"] == shown["trace"] == shown["spark"]
     store = shown["db"].parent
     raw = b"".join(p.read_bytes() for p in store.rglob("*") if p.is_file())
     assert KEY.encode() not in raw and KEY[:20].encode() not in raw

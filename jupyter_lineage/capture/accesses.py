@@ -560,7 +560,7 @@ class Accesses:
     def declare(self, path: str, role: str) -> writes.Access:
         """What capture cannot see (a file written by a subprocess); added to the running cell."""
         if "://" in path:
-            uri = canonical_url(clean_url(path))
+            uri = clean_url(canonical_url(path))
             access = writes.Access(uri=uri, hash="", role=role, kind=kind_of(uri, "dataset"))
         else:
             name = os.path.abspath(os.path.expanduser(path))

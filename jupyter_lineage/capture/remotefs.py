@@ -90,8 +90,8 @@ def is_remote(fs: Any) -> bool:
 
 def url_of(fs: Any, path: str) -> str:
     if "://" in path:
-        return canonical_url(clean_url(path))
-    return canonical_url(clean_url(fs.unstrip_protocol(path)))
+        return clean_url(canonical_url(path))
+    return clean_url(canonical_url(fs.unstrip_protocol(path)))
 
 
 def install(module: Any, accesses: Accesses, installed: Installed) -> None:
