@@ -10,13 +10,12 @@ through our papermill engine and judges the rebuilt file with reproduce's verdic
 from __future__ import annotations
 
 import ast
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .files import replace_whole
 from .inputs import check_path
 from .store import Store, artifacts, dataflow, queries
 from .store.lineage import cells as run_cells
@@ -156,15 +155,7 @@ def check_output(output: str, gathered: dict[str, Any]) -> Path:
 
 def write(path: Path, text: str) -> None:
     """All or nothing: a temporary file beside it, renamed over it."""
-    fd, tmp = tempfile.mkstemp(prefix=".gather-", suffix=".ipynb", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    replace_whole(path, text)
 
 
 def verify(gathered: dict[str, Any], notebook: Path, db: str) -> dict[str, Any]:

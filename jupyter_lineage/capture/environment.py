@@ -13,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ..files import replace_whole
 from ..urls import clean_url
 
 
@@ -179,18 +180,10 @@ def _write_cache(
 
 
 def write_whole(path: Path, data: dict[str, Any]) -> None:
-    """Written whole then renamed: a reader never sees half a file. A cache that cannot be
-    written only costs the next run the full read."""
-    text = json.dumps(data)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    """A reader never sees half a file. A cache that cannot be written only costs the next run
+    the full read."""
+    with contextlib.suppress(OSError):
+        replace_whole(path, json.dumps(data))
 
 
 # A cell that may install packages; otherwise site folders are checked after a pause between
