@@ -100,8 +100,41 @@ def hash_file(path: str) -> tuple[str, os.stat_result]:
 TREE_PREFIX = "blake3-tree:"
 
 
+def tree_text(members: list[tuple[str, str, int]] | tuple[tuple[str, str, int], ...]) -> str:
+    """A folder's members, (relative name, content hash, size), as the one text its tree hash
+    covers and the store keeps: ``name NUL size NUL hash LF`` per member, sorted by name."""
+    return "".join([f"{name}\0{size}\0{digest}\n" for name, digest, size in sorted(members)])
+
+
+def tree_digest(text: str) -> str:
+    """The tree hash of a folder's ``tree_text``."""
+    return TREE_PREFIX + blake3.blake3(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def tree_hash(members: list[tuple[str, str, int]]) -> str:
     """A folder's version, as DVC hashes directories: its members' relative names, sizes and
     content hashes, sorted by name. Same files, same hash, wherever the folder is."""
-    text = "".join([f"{name}\0{size}\0{digest}\n" for name, digest, size in sorted(members)])
-    return TREE_PREFIX + blake3.blake3(text.encode("utf-8", "surrogateescape")).hexdigest()
+    return tree_digest(tree_text(members))
+
+
+def tree_files(text: str) -> int:
+    """How many members a ``tree_text`` holds (a name may hold a newline, never a NUL)."""
+    return text.count("\0") // 2
+
+
+def tree_members(text: str) -> list[tuple[str, str, int]]:
+    """A ``tree_text`` parsed back into (relative name, content hash, size), in its order.
+
+    Split on NUL, which no file name holds: a piece between two NULs is ``hash LF name`` (the
+    hash holds no newline), so a name with a newline in it comes back whole."""
+    if not text:
+        return []
+    pieces = text[:-1].split("\0")  # without the last member's LF
+    out = []
+    name = pieces[0]
+    for i in range(1, len(pieces) - 1, 2):
+        size, rest = pieces[i], pieces[i + 1]
+        digest, _, following = rest.partition("\n")
+        out.append((name, digest, int(size)))
+        name = following
+    return out

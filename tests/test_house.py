@@ -67,11 +67,13 @@ SQL_TEXT = re.compile(
 )
 SQL_CALLS = {"execute", "executemany", "executescript", "query"}
 # What store/ may import from the package: itself and the leaf modules below it.
-# The leaves: errors and ids; inputs (checks on user values), faults (why a write failed),
+# The leaves: errors and ids; hashing (content and folder tree hashes, the text a folder's
+# member list is kept as); inputs (checks on user values), faults (why a write failed),
 # private (owner-only folders), secrets and urls (redaction) — none imports the package.
 STORE_MAY_IMPORT = {
     "jupyter_lineage.store",
     "jupyter_lineage.errors",
+    "jupyter_lineage.hashing",
     "jupyter_lineage.ids",
     "jupyter_lineage.inputs",
     "jupyter_lineage.faults",

@@ -54,7 +54,7 @@ def test_a_folder_read_is_one_dataset_with_members(kernel: Kernel, project: Path
     kernel.check("# lineage: flush")
     after = _rows(db)
     added = {t: after[t] - before[t] for t in after if after[t] != before[t]}
-    assert added.get("artifact_members", 0) == 0 and added.get("artifacts", 0) == 0, added
+    assert added.get("folder_members", 0) == 0 and added.get("artifacts", 0) == 0, added
     assert sum(added.values()) <= 8, added  # 3 executions, 2 accesses, a source or two
 
     shown = lineage_json("show", "@last", "--files")

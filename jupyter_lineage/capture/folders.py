@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from ..hashing import tree_hash
+from ..hashing import tree_digest, tree_text
 from ..store.writes import Access
 
 MIN_FILES = int(os.environ.get("JUPYTER_LINEAGE_FOLDER_FILES", "20") or 20)
@@ -73,8 +73,9 @@ class Folders:
 
     def _folder(self, root: str, items: list[Access]) -> Access:
         start = len(root) + 1
-        members = tuple(sorted((a.uri[start:], a.hash, a.size or 0) for a in items))
-        digest = tree_hash(list(members))
+        # the members as one text, built once: hashed here, kept whole by the store
+        text = tree_text([(a.uri[start:], a.hash, a.size or 0) for a in items])
+        digest = tree_digest(text)
         kinds = {a.kind for a in items}
         uri = root.rstrip("/") + "/"
         first = digest not in self.sent
@@ -84,6 +85,6 @@ class Folders:
             hash=digest,
             role=items[0].role,
             kind=kinds.pop() if len(kinds) == 1 else "dataset",
-            size=sum(m[2] for m in members),
-            members=members if first else None,
+            size=sum(a.size or 0 for a in items),
+            members=text if first else None,
         )

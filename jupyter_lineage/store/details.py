@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..hashing import tree_members
 from .db import Store
 from .sql import chunks, loads, marks
 
@@ -147,27 +148,17 @@ def file_ref(row: dict[str, Any]) -> dict[str, Any]:
 
 
 # A folder artifact's number of files, as a column of a query over ``artifacts a``. A tree hash
-# names its members (relative names, sizes, hashes), so any artifact with that hash holds them:
+# names its members (relative names, sizes, hashes), so the list is kept once per tree hash:
 # the same folder content moved or copied is stored once.
-_MEMBERS_OF = (
-    "(SELECT m.artifact_id FROM artifact_members m JOIN artifacts h ON h.id = m.artifact_id"
-    " WHERE h.hash = {} LIMIT 1)"
-)
-FOLDER_FILES = (
-    "CASE WHEN a.hash LIKE 'blake3-tree:%' THEN (SELECT count(*) FROM artifact_members"
-    f" WHERE artifact_id = {_MEMBERS_OF.format('a.hash')}) END AS files"
-)
+FOLDER_FILES = "(SELECT f.files FROM folder_members f WHERE f.hash = a.hash) AS files"
 
 
 def folder_members(store: Store, uri: str, digest: str) -> list[dict[str, Any]]:
     """The files of one version of a folder recorded as a dataset, by relative name."""
+    rows = store.query("SELECT members FROM folder_members WHERE hash = ?", (digest,))
     return [
-        {"name": r["name"], "path": uri + r["name"], "hash": r["hash"], "size": r["size"]}
-        for r in store.query(
-            "SELECT name, hash, size FROM artifact_members"
-            f" WHERE artifact_id = {_MEMBERS_OF.format('?')} ORDER BY name",
-            (digest,),
-        )
+        {"name": name, "path": uri + name, "hash": member, "size": size}
+        for name, member, size in tree_members(rows[0]["members"] if rows else "")
     ]
 
 

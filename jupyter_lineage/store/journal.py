@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RecordRefusedError, StoreError
+from ..hashing import tree_text
 from ..private import private_dir
 from . import writes
 from .db import Store
@@ -45,8 +46,16 @@ def journal_dir(db_path: Path) -> Path:
 def _access_row(a: writes.Access) -> list[Any]:
     row = [a.uri, a.hash, a.role, a.kind, a.size, a.hash_error]
     if a.members:
-        return [*row, a.version, [list(m) for m in a.members]]
+        return [*row, a.version, a.members]  # a folder's tree text, one JSON string
     return [*row, a.version] if a.version else row
+
+
+def _members(value: Any) -> str | None:
+    """A folder's members as journaled: its tree text, or a list of [name, hash, size] (a line
+    written before schema 15, left by a killed kernel: recovery crosses upgrades)."""
+    if not value or isinstance(value, str):
+        return value or None
+    return tree_text([(str(m[0]), str(m[1]), int(m[2] or 0)) for m in value])
 
 
 def _access(row: list[Any]) -> writes.Access:
@@ -59,7 +68,7 @@ def _access(row: list[Any]) -> writes.Access:
         size=size,
         hash_error=error,
         version=version,
-        members=tuple((m[0], m[1], m[2]) for m in members) if members else None,
+        members=_members(members),
     )
 
 

@@ -27,7 +27,7 @@ TABLES = (
     "executions",
     "dependencies",
     "artifacts",
-    "artifact_members",
+    "folder_members",
     "accesses",
     "child_processes",
     "child_accesses",

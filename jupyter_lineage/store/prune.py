@@ -163,19 +163,13 @@ def delete_runs(store: Store, run_ids: list[str]) -> dict[str, int]:
             if chunk:
                 q = marks(chunk)
                 count(
-                    "artifact_members",
-                    conn.execute(
-                        f"DELETE FROM artifact_members WHERE artifact_id IN ({q})", chunk
-                    ).rowcount,
-                )
-                count(
                     "artifacts",
                     conn.execute(f"DELETE FROM artifacts WHERE id IN ({q})", chunk).rowcount,
                 )
-        count(  # the files of folders no longer recorded
-            "artifact_members",
+        count(  # the member lists of folder versions no artifact has any more
+            "folder_members",
             conn.execute(
-                "DELETE FROM artifact_members WHERE artifact_id NOT IN (SELECT id FROM artifacts)"
+                "DELETE FROM folder_members WHERE hash NOT IN (SELECT hash FROM artifacts)"
             ).rowcount,
         )
         _delete_unused(conn, envs, gits, blobs, count)

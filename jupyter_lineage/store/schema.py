@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from ..hashing import tree_text
 from ..ids import run_name
 from .location import project_root
 
@@ -332,6 +333,37 @@ def _v14_git_errors(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE git_states ADD COLUMN error TEXT")
 
 
+def _v15_folder_member_lists(conn: sqlite3.Connection) -> None:
+    # A folder's files as ONE value, keyed by its tree hash (content-addressed like sources: the
+    # same folder content moved or copied is stored once): a first read of 2,000 files writes
+    # one row, not 2,000. ``members`` is the text the tree hash covers (hashing.tree_text).
+    run_script(
+        conn,
+        """
+        CREATE TABLE folder_members (
+            hash TEXT PRIMARY KEY,
+            files INTEGER NOT NULL,
+            members TEXT NOT NULL
+        )
+        """,
+    )
+    rows = conn.execute(
+        "SELECT a.hash, m.artifact_id, m.name, m.hash, m.size FROM artifact_members m"
+        " JOIN artifacts a ON a.id = m.artifact_id ORDER BY a.hash, m.artifact_id"
+    )
+    lists: dict[str, tuple[str, list[tuple[str, str, int]]]] = {}
+    for tree, owner, name, digest, size in rows:
+        # every artifact with that tree hash holds the same files: the first one's are kept
+        first = lists.setdefault(tree, (owner, []))
+        if first[0] == owner:
+            first[1].append((name, digest, size or 0))
+    conn.executemany(
+        "INSERT INTO folder_members (hash, files, members) VALUES (?, ?, ?)",
+        [(tree, len(members), tree_text(members)) for tree, (_, members) in lists.items()],
+    )
+    conn.execute("DROP TABLE artifact_members")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial", _v1_initial),
     ("pipelines: notebook snapshots, run-level files, cell outputs", _v2_pipelines),
@@ -350,6 +382,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("test_cells: each cell's outcome in a pytest --nbval --lineage run", _v12_test_cells),
     ("runs.name, runs.note: a memorable name per run, and a note", _v13_run_names),
     ("git_states.error: why the git state could not be read", _v14_git_errors),
+    ("folder_members: a folder's files as one value per tree hash", _v15_folder_member_lists),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

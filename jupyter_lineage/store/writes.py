@@ -11,6 +11,7 @@ from typing import Any
 
 import blake3
 
+from ..hashing import tree_files
 from ..ids import artifact_id, run_name, uuid7
 from ..redaction import redact
 from .db import Store, now, process_identity
@@ -31,8 +32,9 @@ class Access:
     hash_error: str | None = None  # why the file could not be hashed (then hash is "")
     version: str | None = None  # a URL's version identity (ETag, Last-Modified, size, …)
     # A folder read or written as a whole (uri ends with "/", hash is its tree hash): its files
-    # as (relative name, hash, size), sent with the first record of that folder version only.
-    members: tuple[tuple[str, str, int], ...] | None = None
+    # as the text that hash covers (hashing.tree_text), sent with the first record of that
+    # folder version only; stored as one row however many files it holds.
+    members: str | None = None
 
 
 @dataclass
@@ -299,19 +301,13 @@ def _put_linked(
     conn.executemany(_INSERT_MEMBER, _member_rows(accesses))
 
 
-_INSERT_MEMBER = (
-    "INSERT OR IGNORE INTO artifact_members (artifact_id, name, hash, size) VALUES (?, ?, ?, ?)"
-)
+_INSERT_MEMBER = "INSERT OR IGNORE INTO folder_members (hash, files, members) VALUES (?, ?, ?)"
 
 
-def _member_rows(accesses: Iterable[Access]) -> list[tuple[Any, ...]]:
-    """A folder's files, keyed by the folder artifact (the same rows for the same version)."""
-    rows = []
-    for a in accesses:
-        if a.members:
-            folder = artifact_id(a.uri, a.hash)
-            rows += [(folder, *member) for member in a.members]
-    return rows
+def _member_rows(accesses: Iterable[Access]) -> list[tuple[str, int, str]]:
+    """A folder's files, one row per tree hash (the same folder content moved or copied is
+    stored once)."""
+    return [(a.hash, tree_files(a.members), a.members) for a in accesses if a.members]
 
 
 # One cell's whole record goes in as ONE statement: a TEMP trigger (per connection, no schema
