@@ -18,7 +18,8 @@ import blake3
 PREFIX = "blake3:"
 _MMAP_FROM = 4 * 1024 * 1024
 _CHUNK = 1024 * 1024
-_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
+OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
+NOFOLLOW_FLAGS = OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
 
 
 class NotRegularFileError(OSError):
@@ -35,7 +36,7 @@ def hash_bytes(data: bytes) -> str:
 
 def open_regular(path: str) -> tuple[int, os.stat_result]:
     """An fd of ``path`` opened for reading, only if it is a regular file (never blocks)."""
-    fd = os.open(path, _OPEN_FLAGS)
+    fd = os.open(path, OPEN_FLAGS)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

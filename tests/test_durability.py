@@ -277,19 +277,28 @@ def test_refused_records_are_counted_and_said_once(project: Path, db: Path) -> N
     assert "y = 1" not in sources and "z = 1" in sources and "w = 1" in sources
 
 
-def test_the_audit_hook_lets_keyboard_interrupt_through(kernel: Kernel, project: Path) -> None:
-    """Ctrl-C while the hook hashes the file the user opens interrupts the user's cell."""
+def test_the_audit_hook_lets_keyboard_interrupt_through(
+    kernel: Kernel, project: Path, db: Path
+) -> None:
+    """Ctrl-C while what the cell read is hashed: mid-cell (before the cell writes), it
+    interrupts the user's cell; at the cell's end it stops the hashing, and the cell's record
+    keeps the file, unhashed, saying why."""
     (project / "in.csv").write_text("q\n")
     kernel.check("%load_ext jupyter_lineage")
     kernel.check(
-        "import jupyter_lineage.capture.accesses as a\n"
+        "import jupyter_lineage.capture.hashcache as h\n"
         "def interrupted(*args, **kwargs):\n    raise KeyboardInterrupt\n"
-        "a.hash_file = a.hash_open = interrupted"
+        "h.hash_file = h.hash_open = h.hash_bytes = interrupted"
     )
-    reply = kernel.run("text = open('in.csv').read()\nreached = True")
+    reply = kernel.run("text = open('in.csv').read()\nopen('out.txt', 'w')\nreached = True")
     assert reply.status == "error" and reply.error is not None
     assert reply.error["ename"] == "KeyboardInterrupt"
+    assert WARNING in reply.stderr and "Ctrl-C stopped hashing" in reply.stderr
     assert kernel.check("print('reached' in globals())").stdout == "False\n"
+    kernel.check("%track")  # everything so far is written
+    with sqlite3.connect(db) as conn:
+        rows = dict(conn.execute("SELECT uri, hash_error FROM artifacts"))
+    assert rows[str(project / "in.csv")].startswith("KeyboardInterrupt: Ctrl-C stopped")
 
 
 def test_a_file_that_cannot_be_hashed_is_recorded_with_why(
@@ -298,9 +307,9 @@ def test_a_file_that_cannot_be_hashed_is_recorded_with_why(
     (project / "in.csv").write_text("q\n")
     kernel.check("%load_ext jupyter_lineage")
     kernel.check(
-        "import jupyter_lineage.capture.accesses as a\n"
+        "import jupyter_lineage.capture.hashcache as h\n"
         "def unreadable(*args):\n    raise PermissionError(13, 'Permission denied')\n"
-        "a.hash_file = a.hash_open = unreadable"
+        "h.hash_file = h.hash_open = h.hash_bytes = unreadable"
     )
     first = kernel.check("text = open('in.csv').read()\nopen('out.txt', 'w').write(text)")
     status = kernel.check("%track").stdout  # and everything so far is written

@@ -287,9 +287,9 @@ def test_a_hook_failure_never_reaches_the_cell(kernel: Kernel, project: Path) ->
     kernel.check("%load_ext jupyter_lineage")
     # Make every hash fail inside the tracker: the user's open() must still work.
     kernel.check(
-        "import jupyter_lineage.capture.accesses as t\n"
+        "import jupyter_lineage.capture.hashcache as t\n"
         "def broken(*a, **k):\n    raise RuntimeError('simulated hashing bug')\n"
-        "t.hash_file = t.hash_open = broken"
+        "t.hash_file = t.hash_open = t.hash_bytes = broken"
     )
     (project / "in.csv").write_text("q\n")
     r1 = kernel.check("v = open('in.csv').read()")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_lineage.capture.accesses import Accesses, HashCache
+from jupyter_lineage.capture.accesses import Accesses
+from jupyter_lineage.capture.hashcache import HashCache
 from jupyter_lineage.capture.noise import NoiseFilter
 from jupyter_lineage.capture.remote import RemoteWrappers
 

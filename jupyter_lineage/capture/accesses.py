@@ -1,9 +1,9 @@
 """What one execution read and wrote: noise filtered out, each file version hashed once.
 
-On the per-cell hot path (the audit hook calls in for every ``open``): a file already seen costs
-one ``stat``; a file new to this kernel is looked up in the store's persisted hash cache through a
-read connection of its own (never the writer's, never behind a lock held across SQLite waits),
-and hashed only if that misses.
+The audit hook only queues what a cell opens for reading (one append); :meth:`Accesses.settle`
+makes records of the queue at the cell's end, or before anything that could change a queued file.
+A file new to this kernel is hashed (capture/hashcache.py); one hashed before costs nothing while
+inotify reports no change to it (capture/watch.py), else one ``stat``.
 """
 
 from __future__ import annotations
@@ -12,28 +12,24 @@ import dataclasses
 import os
 import re
 import stat
-import threading
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-from ..errors import LineageError, StoreError
-from ..hashing import hash_file, hash_open, open_regular, stat_key
+from ..errors import LineageError
+from ..hashing import stat_key
 from ..store import writes
-from ..store.db import Store
 from ..urls import canonical_url, clean_url
 from . import hook
 from .folders import Folders
-from .kinds import kind_of
+from .hashcache import HashCache, Key
+from .kinds import file_kind, kind_of
 from .noise import NoiseFilter
 from .readers.install import _kinds_running, context_kind
+from .watch import Watcher
 
-Key = tuple[int, int, int]  # (size, mtime_ns, inode)
 _PLAIN_ABSOLUTE = re.compile(r"/(?!.*(?://|/\.\.?(?:/|$))).*[^/]\Z", re.S).match  # normal already
 _LAST_MAX = 200_000
-_SMALL_FILE = 64 * 1024  # below this, hashing costs no more than a look-up in the store
 _PARALLEL_FROM = 512  # reads to look at by a cell's end, from which stats run on threads
 _stat_pool: ThreadPoolExecutor | None = None
 
@@ -61,110 +57,9 @@ def _stat_all(names: list[str]) -> dict[str, os.stat_result]:
     return found
 
 
-_LATER = writes.Access(
-    uri="", hash="", role="read"
-)  # a read to be looked at by the cell's end  # records of file versions kept for re-reads (about 100 MB at most)
+_LATER = writes.Access(uri="", hash="", role="read")  # a read to be looked at by the cell's end
+_INTERRUPTED = "KeyboardInterrupt: Ctrl-C stopped the hashing at the cell's end"
 Warn = Callable[[str, str], None]
-
-
-class HashCache:
-    """Content hashes by ``(path, size, mtime_ns, inode)``: memory, then the store's cache, then
-    the file itself. New hashes wait in :attr:`new` for the writer to persist them."""
-
-    def __init__(self) -> None:
-        self.memory: dict[str, tuple[Key, str]] = {}  # path -> the version hashed last
-        self.new: deque[tuple[str, int, int, int, str]] = deque()
-        self._reader: Store | None = None
-        self._inherited: Store | None = None
-        self._reader_lock = threading.Lock()  # held for one SELECT that never waits on a lock
-        self._closed = False
-
-    def open_reader(self, db_path: Path) -> None:
-        """Called by the writer once the store exists (off the hot path)."""
-        if self._closed:
-            return
-        try:
-            reader = Store(db_path, readonly=True, busy_ms=0)
-        except Exception:
-            return  # no persisted cache: files are hashed, nothing else changes
-        with self._reader_lock:
-            if self._closed:
-                old = reader
-            else:
-                old, self._reader = self._reader, reader
-        if old is not None:
-            old.close()
-
-    def forget_reader(self) -> None:
-        """In a forked child: the parent's SQLite connection is never used, nor closed, here."""
-        self._inherited = self._reader
-        self._reader = None
-        self._reader_lock = threading.Lock()
-        self.new.clear()  # the parent persists its own
-
-    def close(self) -> None:
-        with self._reader_lock:
-            self._closed = True
-            reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.close()
-
-    def digest(self, path: str, st: os.stat_result) -> tuple[str, Key]:
-        """The hash of the version ``st`` describes; raises OSError if it cannot be read."""
-        key = stat_key(st)
-        cached = self.memory.get(path)
-        if cached is not None and cached[0] == key:
-            return cached[1], key
-        # A small file is hashed as fast as its hash is looked up in the store: it is hashed,
-        # and its hash kept in memory only (a folder of 2,000 images adds no cache rows).
-        small = st.st_size < _SMALL_FILE
-        digest = None if small else self._stored(path, key)
-        if digest is None:
-            with hook.ours():  # the hasher's own open() is not the user's
-                digest, st = hash_file(path)
-            key = stat_key(st)
-            if not small:
-                self.new.append((path, *key, digest))
-        self.memory[path] = (key, digest)
-        return digest, key
-
-    def fresh(self, path: str) -> tuple[str, Key]:
-        """The hash of a file not in memory: opened once, hashed from that descriptor (a small
-        one in one read). Raises OSError as :func:`~jupyter_lineage.hashing.hash_file` does."""
-        fd, st = open_regular(path)
-        try:
-            key = (st.st_size, st.st_mtime_ns, st.st_ino)
-            small = key[0] < _SMALL_FILE
-            digest = None if small else self._stored(path, key)
-            fresh = digest is None
-            if fresh:
-                digest = hash_open(fd, st)
-        finally:
-            os.close(fd)
-        if digest is None:  # it changed while being read: hashed again until it holds still
-            digest, st = hash_file(path)
-            key = stat_key(st)
-        if fresh and not small:
-            self.new.append((path, *key, digest))
-        self.memory[path] = (key, digest)
-        return digest, key
-
-    def known(self, path: str) -> bool:
-        """Hashed before in this process (a version of it is remembered)."""
-        return path in self.memory
-
-    def remembered(self, path: str) -> tuple[Key, str] | None:
-        return self.memory.get(path)
-
-    def _stored(self, path: str, key: Key) -> str | None:
-        reader = self._reader
-        if reader is None:
-            return None
-        with self._reader_lock, hook.ours():
-            try:
-                return writes.cached_hash(reader, path, *key)
-            except StoreError:
-                return None  # busy, or the store went away: hash the file instead
 
 
 class Remote:
@@ -215,7 +110,7 @@ class Accesses:
         self.active = False  # between a cell's begin and end: the hook reads this first
         # The audit hook's reads, as it saw them (raw arguments): made records by settle()
         self.queued: list[tuple[Any, ...]] = []
-        self.seen = hashes.memory  # a path in here was hashed before: its reads are queued
+        self.watch = Watcher()  # what inotify says has not changed since it was last hashed
         self.errors: list[BaseException] = []
         self.error_count = 0  # file accesses the hook could not record, this run
         self.hash_errors = 0  # files that could not be hashed, this run
@@ -246,7 +141,10 @@ class Accesses:
     def collect(self) -> list[writes.Access]:
         """Reads as first seen, declarations, then writes hashed as they are now (closed)."""
         if self.queued:
-            self.settle()
+            try:
+                self.settle()
+            except KeyboardInterrupt:  # the cell is over: what is left is kept, unhashed
+                self._unhashed()
         reads = list(self._reads.values())
         if self._later:
             reads = self._settled(reads)
@@ -318,9 +216,10 @@ class Accesses:
     # -- what the audit hook and the library wrappers see ---------------------------------------
     def settle(self) -> None:
         """The reads the audit hook queued, made records of: a file new to this process hashed
-        (one open, one read), one hashed before checked with one stat, its last record reused
-        when the version is the same. Called at the cell's end and before anything that may
-        change a queued file (a write, a removal, a child process)."""
+        (one open, one read); one hashed before taken as it was when inotify reported no change
+        to it (capture/watch.py), else checked with one stat, its last record reused when the
+        version is the same. Called at the cell's end and before anything that may change a
+        queued file (a write, a removal, a child process)."""
         queued = self.queued
         n = len(queued)
         if not n:
@@ -328,36 +227,89 @@ class Accesses:
         items = queued[:n]
         del queued[:n]  # another thread's append meanwhile stays for the next call
         reads, written, memory, last = self._reads, self._writes, self.hashes.memory, self._last
+        watch = self.watch
+        watch.drain()  # before any record is trusted: what changed since the last look
+        if watch.changed:  # hashed again, whatever a stat would say (a same-size rewrite)
+            for name in watch.changed:
+                memory.pop(name, None)
+                last.pop((name, "read", None), None)
+            watch.changed.clear()
+        unchanged = watch.unchanged.get
+        folders: dict[str, bool] = {}  # each folder's path still leads to the folder watched
         # the noise filter's memo is keyed by normal absolute names: a path found there as
         # opened is one (the common case: no normalisation, no second look-up)
-        decided, name_of, stat_of = self.filter.memo[False].get, self._name_of, os.stat
+        decided, name_of = self.filter.memo[False].get, self._name_of
+        args: tuple[Any, ...] = items[0]
         with hook.ours():
-            for args in items:
-                try:
-                    name = args[0]
-                    noise = decided(name) if name.__class__ is str else None
-                    if noise is None:
-                        name = name_of(name)
-                    elif noise:
-                        continue
-                    if not name or name in reads or name in written:
-                        continue
-                    if name in memory:
-                        try:
-                            st = stat_of(name)
-                        except OSError:
-                            continue  # gone already: a temporary file
-                        seen = last.get((name, "read", None))
-                        if seen is not None and seen[0] == (st.st_size, st.st_mtime_ns, st.st_ino):
-                            reads[name] = seen[1]
+            try:
+                for args in items:
+                    try:
+                        name = args[0]
+                        noise = decided(name) if name.__class__ is str else None
+                        if noise is None:
+                            name = name_of(name)
+                        elif noise:
                             continue
-                        access = self.hashed(name, "read", None, st)
-                    else:
-                        access = self.first_read(name)
-                    if access is not None:
-                        reads[name] = access
-                except Exception as exc:
-                    self.errors.append(exc)
+                        if not name or name in reads or name in written:
+                            continue
+                        hit = unchanged(name)
+                        if hit is not None:
+                            still = folders.get(hit[0])
+                            if still is None:
+                                still = folders[hit[0]] = watch.still(hit[0])
+                            if still:
+                                reads[name] = hit[1]
+                                continue
+                        if name in memory:
+                            access = self._known(name, last)
+                        else:
+                            access = self.first_read(name)
+                        if access is not None:
+                            reads[name] = access
+                    except Exception as exc:
+                        self.errors.append(exc)
+            except KeyboardInterrupt:  # the user's Ctrl-C, mid-cell: what is left waits
+                self.queued[:0] = items[items.index(args) :]
+                raise
+
+    def _unhashed(self) -> None:
+        """A Ctrl-C stopped :meth:`settle` at the cell's end: the files left are recorded
+        without a hash, saying why (never as a version that would later read as changed)."""
+        left, self.queued = self.queued, []
+        count = 0
+        for args in left:
+            name = self._name_of(args[0])
+            if name and name not in self._reads and name not in self._writes:
+                kind = file_kind(name, "read")
+                self._reads[name] = writes.Access(name, "", "read", kind, hash_error=_INTERRUPTED)
+                count += 1
+        self.hash_errors += count
+        self._warn(
+            "hash",
+            f"Ctrl-C stopped hashing what this cell read: {count} file(s) recorded without a hash.",
+        )
+
+    def _known(self, name: str, last: dict[Any, tuple[Key, writes.Access]]) -> writes.Access | None:
+        """A file hashed before, not vouched for by a watch: one lstat (a regular file's stat;
+        a symlink is followed, never watched)."""
+        folder = name[: name.rfind("/")]
+        watched = self.watch.folder(folder)  # before the stat: a change after it is reported
+        try:
+            st = os.lstat(name)
+            if stat.S_ISLNK(st.st_mode):
+                watched = False
+                st = os.stat(name)
+        except OSError:
+            return None  # gone already: a temporary file
+        seen = last.get((name, "read", None))
+        access: writes.Access | None
+        if seen is not None and seen[0] == (st.st_size, st.st_mtime_ns, st.st_ino):
+            access = seen[1]
+        else:
+            access = self.hashed(name, "read", None, st)
+        if watched and access is not None and st.st_nlink == 1 and not access.hash_error:
+            self.watch.unchanged[name] = (folder, access)
+        return access
 
     def _name_of(self, raw: Any) -> str:
         """The absolute name of a path as opened; "" for noise or what is not a path."""
@@ -372,48 +324,29 @@ class Accesses:
         return "" if self.filter.is_noise(name, False) else name
 
     def first_read(self, path: str, api_kind: str | None = None) -> writes.Access | None:
-        """A read of a file this process has not hashed: opened once, hashed from there (what
-        the hasher opens is ours, not the user's)."""
+        """A read of a file this process has not hashed: its folder watched first (so a change
+        from then on is reported), then opened once and hashed from there (what the hasher
+        opens is ours, not the user's)."""
+        folder = path[: path.rfind("/")]
+        watched = api_kind is None and self.watch.folder(folder)
         local = hook.local
         busy = local.busy
         local.busy = True
         try:
-            digest, key = self.hashes.fresh(path)
+            digest, key, plain = self.hashes.fresh(path)
         except OSError:  # gone, not a regular file, unreadable: the general path says which
             return self.hashed(path, "read", api_kind)
         finally:
             local.busy = busy
-        access = writes.Access(path, digest, "read", kind_of(path, api_kind, "read"), key[0])
+        kind = api_kind or file_kind(path, "read")
+        access = writes.Access(path, digest, "read", kind, key[0])
         last = self._last
         if len(last) >= _LAST_MAX:
             last.clear()
         last[(path, "read", api_kind)] = (key, access)
+        if watched and plain:
+            self.watch.unchanged[path] = (folder, access)
         return access
-
-    def note_read(self, path: Any) -> None:
-        """``note_path(path, "read", None)`` in fewer steps, for the audit hook's commonest
-        case: a file opened for reading outside any wrapped call, during a cell."""
-        if self.queued:
-            self.settle()
-        try:
-            name = path if path.__class__ is str else os.fsdecode(path)
-            if not _PLAIN_ABSOLUTE(name):
-                name = os.path.abspath(name)
-        except (TypeError, ValueError):
-            return
-        noise = self.filter.memo[False].get(name)
-        if noise is None:
-            noise = self.filter.is_noise(name, False)
-        reads = self._reads
-        if noise or name in reads or name in self._writes:
-            return
-        if name in self.seen:
-            self._later[name] = None
-            reads[name] = _LATER  # keeps the order reads were first seen in
-            return
-        access = self.first_read(name)
-        if access is not None:
-            reads[name] = access
 
     def note_path(self, path: Any, role: str, api_kind: str | None) -> None:
         if not self.active:
@@ -445,7 +378,7 @@ class Accesses:
                         self._reads[name], kind=kind_of(name, api_kind, "read")
                     )
         elif name not in self._writes:
-            if name in self.seen:
+            if name in self.hashes.memory:
                 self._later[name] = api_kind
                 self._reads[name] = _LATER  # keeps the order reads were first seen in
                 if api_kind:

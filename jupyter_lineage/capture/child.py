@@ -34,8 +34,9 @@ from ..store import journal as journal_mod
 from ..store.db import Store, now
 from ..urls import scrub_text
 from . import hook, registry
-from .accesses import Accesses, HashCache
+from .accesses import Accesses
 from .failures import Warner
+from .hashcache import HashCache
 from .noise import NoiseFilter, store_paths
 
 ENV = "JUPYTER_LINEAGE_PARENT"

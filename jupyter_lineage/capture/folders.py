@@ -18,9 +18,9 @@ from ..store.writes import Access
 MIN_FILES = int(os.environ.get("JUPYTER_LINEAGE_FOLDER_FILES", "20") or 20)
 
 
-def _root(path: str) -> str:
-    folder = path.rpartition("/")[0]
-    while "=" in folder.rpartition("/")[2]:  # hive partitions belong to their dataset
+def _root(folder: str) -> str:
+    """The dataset a file's folder belongs to: hive partitions (``year=2024``) climbed over."""
+    while "=" in folder.rpartition("/")[2]:
         folder = folder.rpartition("/")[0]
     return folder
 
@@ -48,12 +48,25 @@ class Folders:
 
     def _collapse(self, accesses: list[Access]) -> list[Access]:
         kept: list[Access] = []
-        groups: dict[str, list[Access]] = {}
-        for a in accesses:
-            if a.hash and not a.members and "://" not in a.uri:
-                groups.setdefault(_root(a.uri), []).append(a)
+        by_folder: dict[str, list[Access]] = {}
+        for a in accesses:  # per file: kept lean (a folder of 2,000 images)
+            uri = a.uri
+            if a.hash and not a.members and "://" not in uri:
+                parent = uri[: uri.rfind("/")]
+                found = by_folder.get(parent)
+                if found is None:
+                    by_folder[parent] = [a]
+                else:
+                    found.append(a)
             else:
                 kept.append(a)
+        groups: dict[str, list[Access]] = {}
+        for parent, items in by_folder.items():  # then per folder: its dataset's root
+            root = _root(parent)
+            if root in groups:
+                groups[root] += items
+            else:
+                groups[root] = items
         for root, items in groups.items():
             if len(items) < self.min_files:
                 kept.extend(items)

@@ -56,11 +56,10 @@ _OTHER = _SETTLE_FIRST | {"sqlite3.connect", "urllib.Request"}
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
-    # Runs for every audit event in the process: return as early as possible. A read of a file
-    # hashed before is only queued (its raw arguments, one append); `Accesses.settle` looks at
-    # the queue at the cell's end (one stat each) or before anything that could change a queued
-    # file. A file new to the process is hashed now, as the user's code opens it (a Ctrl-C
-    # then interrupts the cell).
+    # Runs for every audit event in the process: return as early as possible. A read is only
+    # queued (its raw arguments, one append); `Accesses.settle` makes records of the queue at
+    # the cell's end or before anything that could change a queued file (an open for writing,
+    # a removal, a child process: `_SETTLE_FIRST`).
     tracker = _registry._current or _registry._child
     if tracker is None:
         return
@@ -71,7 +70,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         if _local.busy:
             return
         mode = args[1]
-        if (mode == "r" or mode == "rb") and args[0] in accesses.seen and not _kinds_running[0]:
+        if (mode == "r" or mode == "rb") and not _kinds_running[0]:
             accesses.queued.append(args)
             return
     elif event not in _OTHER or _local.busy:
@@ -93,19 +92,21 @@ def _is_read(args: tuple[Any, ...]) -> bool:
 
 
 def _dispatch(accesses: Any, event: str, args: tuple[Any, ...]) -> None:
-    if accesses.queued:
-        accesses.settle()  # what was read before this event, as it was read
     if event == "open":
         path = args[0]
         if isinstance(path, int) or path is None:
             return
-        if not _is_read(args):
-            accesses.note_path(path, "write", None)
-        elif _kinds_running[0]:
-            accesses.note_path(path, "read", None)  # the wrapped call gives its kind
-        else:
-            accesses.note_read(path)
-    elif event == "sqlite3.connect":
+        read = _is_read(args)
+        if read and not _kinds_running[0]:
+            accesses.queued.append(args)  # os.open(), a text mode: queued like open(p, "rb")
+            return
+        # a write (what was queued is settled first), or a read inside a wrapped call (the call
+        # gives its kind)
+        accesses.note_path(path, "read" if read else "write", None)
+        return
+    if accesses.queued:
+        accesses.settle()  # what was read before this event, as it was read
+    if event == "sqlite3.connect":
         database = args[0]
         if isinstance(database, str | bytes | os.PathLike):
             name = os.fsdecode(database)

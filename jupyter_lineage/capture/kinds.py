@@ -94,6 +94,11 @@ def kind_of(path: str, api_kind: str | None = None, role: str = "write") -> str:
     return _by_suffix(_suffix(path.split("?", 1)[0]), role)
 
 
+def file_kind(path: str, role: str) -> str:
+    """:func:`kind_of` for a local file's name (no query string to cut): once per file read."""
+    return _by_suffix(_suffix(path), role)
+
+
 @functools.lru_cache(maxsize=1024)  # on every file a cell touches: a few suffixes, again and again
 def _by_suffix(ext: str, role: str) -> str:
     if role == "read" and ext in IMAGES:

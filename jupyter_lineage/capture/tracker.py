@@ -26,11 +26,12 @@ from ..store.db import now, process_identity
 from ..store.location import for_notebook
 from ..urls import scrub_text
 from . import child, hook, params_cell, registry
-from .accesses import Accesses, HashCache
+from .accesses import Accesses
 from .dependencies import Dataflow
 from .environment import PackageWatch, capture_environment, environment_cache
 from .failures import Warner
 from .gitstate import capture_git
+from .hashcache import HashCache
 from .noise import NoiseFilter, store_paths
 from .outbox import Op, Outbox
 from .readers.catalog import BUILTIN, all_specs, readers_cache
@@ -204,6 +205,7 @@ class Tracker:
                 )
             # The reader first: the writer's connection, closing last, folds the WAL back in.
             self.hashes.close()
+            self.accesses.watch.close()
             self.outbox.close()
             self._report()
         with contextlib.suppress(Exception):
