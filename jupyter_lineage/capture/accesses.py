@@ -245,21 +245,27 @@ class Accesses:
                 for args in items:
                     try:
                         name = args[0]
-                        noise = decided(name) if name.__class__ is str else None
-                        if noise is None:
+                        if name.__class__ is str:
+                            if name in reads or name in written:
+                                continue
+                            # vouched-for names are normal and not noise: looked up as opened
+                            hit = unchanged(name)
+                            if hit is not None:
+                                still = folders.get(hit[0])
+                                if still is None:
+                                    still = folders[hit[0]] = watch.still(hit[0])
+                                if still:
+                                    reads[name] = hit[1]
+                                    continue
+                            noise = decided(name)
+                            if noise is None:
+                                name = name_of(name)
+                            elif noise:
+                                continue
+                        else:
                             name = name_of(name)
-                        elif noise:
-                            continue
                         if not name or name in reads or name in written:
                             continue
-                        hit = unchanged(name)
-                        if hit is not None:
-                            still = folders.get(hit[0])
-                            if still is None:
-                                still = folders[hit[0]] = watch.still(hit[0])
-                            if still:
-                                reads[name] = hit[1]
-                                continue
                         if name in memory:
                             access = self._known(name, last)
                         else:
@@ -325,27 +331,24 @@ class Accesses:
 
     def first_read(self, path: str, api_kind: str | None = None) -> writes.Access | None:
         """A read of a file this process has not hashed: its folder watched first (so a change
-        from then on is reported), then opened once and hashed from there (what the hasher
-        opens is ours, not the user's)."""
+        from then on is reported), then opened once and hashed from there. Called with what
+        this thread opens marked ours (``hook.ours``). A file the watch vouches for is kept in
+        the watch only; any other is remembered by its stat key, to be checked with a stat."""
         folder = path[: path.rfind("/")]
         watched = api_kind is None and self.watch.folder(folder)
-        local = hook.local
-        busy = local.busy
-        local.busy = True
         try:
             digest, key, plain = self.hashes.fresh(path)
         except OSError:  # gone, not a regular file, unreadable: the general path says which
             return self.hashed(path, "read", api_kind)
-        finally:
-            local.busy = busy
-        kind = api_kind or file_kind(path, "read")
-        access = writes.Access(path, digest, "read", kind, key[0])
+        access = writes.Access(path, digest, "read", api_kind or file_kind(path, "read"), key[0])
+        if watched and plain:
+            self.watch.unchanged[path] = (folder, access)
+            return access
+        self.hashes.memory[path] = (key, digest)
         last = self._last
         if len(last) >= _LAST_MAX:
             last.clear()
         last[(path, "read", api_kind)] = (key, access)
-        if watched and plain:
-            self.watch.unchanged[path] = (folder, access)
         return access
 
     def note_path(self, path: Any, role: str, api_kind: str | None) -> None:
@@ -384,7 +387,8 @@ class Accesses:
                 if api_kind:
                     self._api_read.add(name)
                 return
-            access = self.first_read(name, api_kind)
+            with hook.ours():  # the hasher's own open() is not the user's
+                access = self.first_read(name, api_kind)
             if access is not None:
                 self._reads[name] = access
                 if api_kind:

@@ -98,7 +98,8 @@ class HashCache:
         """The hash of a file not in memory: opened once, hashed from that descriptor (a small
         one in one read: a folder of 2,000 images is 2,000 of these). Third: it was opened
         without following a symlink and has one link, so a change to it is reported to its own
-        folder (capture/watch.py). Raises OSError as :func:`hash_file` does."""
+        folder (capture/watch.py). The caller remembers it (in :attr:`memory` or the watch).
+        Raises OSError as :func:`hash_file` does."""
         try:
             fd = os.open(path, NOFOLLOW_FLAGS)
             plain = True
@@ -130,7 +131,6 @@ class HashCache:
         if digest is None:  # it changed while being read: hashed again until it holds still
             digest, st = hash_file(path)
             key = stat_key(st)
-        self.memory[path] = (key, digest)
         return digest, key, plain and st.st_nlink == 1
 
     def known(self, path: str) -> bool:

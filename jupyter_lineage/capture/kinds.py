@@ -94,9 +94,23 @@ def kind_of(path: str, api_kind: str | None = None, role: str = "write") -> str:
     return _by_suffix(_suffix(path.split("?", 1)[0]), role)
 
 
+_EXT_KINDS: dict[str, dict[str, str]] = {"read": {}, "write": {}}
+
+
 def file_kind(path: str, role: str) -> str:
-    """:func:`kind_of` for a local file's name (no query string to cut): once per file read."""
-    return _by_suffix(_suffix(path), role)
+    """:func:`kind_of` for a local file's name (no query string to cut): once per file read, so
+    remembered by the name's raw last extension where that alone decides it."""
+    dot = path.rfind(".")
+    ext = path[dot:]
+    memo = _EXT_KINDS[role]
+    kind = memo.get(ext)
+    if kind is None:
+        kind = _by_suffix(_suffix(path), role)
+        # ".bashrc" (a name starting with its dot), "x.csv.gz" and no dot at all: by name only
+        named = dot > 0 and "/" not in ext and path[dot - 1] != "/"
+        if named and not ext.lower().endswith(_COMPRESSED) and len(memo) < 512:
+            memo[ext] = kind
+    return kind
 
 
 @functools.lru_cache(maxsize=1024)  # on every file a cell touches: a few suffixes, again and again
