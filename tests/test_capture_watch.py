@@ -200,3 +200,16 @@ def test_what_inotify_cannot_vouch_for_is_not_watched(tmp_path: Path) -> None:
     code += f"sys.exit(int(Watcher().folder({str(tmp_path)!r})))"
     env = {**os.environ, "JUPYTER_LINEAGE_WATCH": "0"}  # turned off: every re-read is a stat
     assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
+
+
+def test_an_ignored_folder_is_not_recorded_from_what_the_watch_vouched_for(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    folder = _images(tmp_path)
+    _read(tracker, folder)
+    _read(tracker, folder)
+    api.ignore(f"{folder}/*")  # %track ignore: nothing read there is an input any more
+    _read(tracker, folder)
+    tracker.flush()
+    shown = api.show(tracker.run_id, db=str(tmp_path / "l.db"))
+    assert [len(e["reads"]) for e in shown["executions"]] == [1, 1, 0]
