@@ -1,8 +1,8 @@
 """Reading a folder of 2,000 small (1 KB) files — training images — in one cell: a plain kernel
-against the same kernel tracking, both running the same cell. Tracked, the first read hashes
-every file as the cell opens it; an unchanged re-read queues each open (the audit hook), then
-costs a ``stat`` per file and records the folder as one artifact (rows added per re-read
-counted). Each side's kernel CPU (process CPU, all threads) is read inside the kernel before and
+against the same kernel tracking, both running the same cell. Tracked, every open is queued by
+the audit hook; on the first read each file is then hashed (one open and read of its own) and
+its folder watched (inotify); an unchanged re-read is vouched for by the watch (no ``stat``)
+and records the folder as one artifact (rows added per re-read counted). Each side's kernel CPU (process CPU, all threads) is read inside the kernel before and
 after each phase, after the tracked kernel's pending writes are flushed: deferred work counts."""
 
 from __future__ import annotations
@@ -119,8 +119,9 @@ def run(quick: bool) -> list[Result]:
     first_cpu = cpu["tracked_1st"] / cpu["plain_1st"]
     sides = {
         "plain": "plain kernel runs the cell",
-        "tracked": "same cell, tracked: opens queued, a stat each, one folder record",
-        "tracked_1st": "same cell, tracked: every file hashed as opened, folder and members",
+        "tracked": "same cell, tracked: opens queued, vouched for by inotify, one folder record",
+        "tracked_1st": "same cell, tracked: every file opened and hashed once more, the folder"
+        " watched, folder and members recorded",
     }
     return [
         Result(
