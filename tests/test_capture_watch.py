@@ -17,7 +17,7 @@ import pytest
 
 from jupyter_lineage import api
 from jupyter_lineage.capture.tracker import Tracker
-from jupyter_lineage.capture.watch import Watcher
+from jupyter_lineage.capture.watch import WATCH_FROM, Watcher
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
 
@@ -80,9 +80,10 @@ def test_unchanged_rereads_are_vouched_for_and_changes_are_seen(
     tracker: Tracker, tmp_path: Path
 ) -> None:
     folder = _images(tmp_path)
-    _read(tracker, folder)
-    assert len(tracker.accesses.watch.unchanged) == 25  # watched: re-reads need no stat
-    _read(tracker, folder)
+    _read(tracker, folder)  # watched once a few of its files were hashed...
+    assert len(tracker.accesses.watch.unchanged) == 25 - WATCH_FROM + 1
+    _read(tracker, folder)  # ...those few checked with a stat once, then vouched for too
+    assert len(tracker.accesses.watch.unchanged) == 25
     _rewrite_unseen_by_stat(folder / "img003.png", b"\xaa" * 100)
     _read(tracker, folder)
     replacement = folder / "new.tmp"
@@ -191,15 +192,39 @@ def test_an_overflowing_event_queue_trusts_nothing(tracker: Tracker, tmp_path: P
 def test_what_inotify_cannot_vouch_for_is_not_watched(tmp_path: Path) -> None:
     watcher = Watcher()
     try:
-        assert watcher.folder(str(tmp_path))  # a local filesystem
-        assert not watcher.folder("/proc/self")  # procfs: no change is ever reported
-        assert not watcher.folder(str(tmp_path / "missing"))
+        for folder in (str(tmp_path), "/proc/self", str(tmp_path / "missing")):
+            seen = [watcher.folder(folder) for _ in range(WATCH_FROM)]
+            assert not any(seen[:-1])  # a folder's first few files: not worth a watch yet
+            # a local filesystem is watched; procfs reports no change; no folder, no watch
+            assert seen[-1] == (folder == str(tmp_path)), folder
+        assert watcher.watched == 1
     finally:
         watcher.close()
-    code = "from jupyter_lineage.capture.watch import Watcher; import sys; "
-    code += f"sys.exit(int(Watcher().folder({str(tmp_path)!r})))"
+    code = (
+        "import sys\nfrom jupyter_lineage.capture.watch import WATCH_FROM, Watcher\nw = Watcher()\n"
+    )
+    code += f"sys.exit(int(any(w.folder({str(tmp_path)!r}) for _ in range(WATCH_FROM))))"
     env = {**os.environ, "JUPYTER_LINEAGE_WATCH": "0"}  # turned off: every re-read is a stat
     assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
+
+
+def test_a_few_files_take_no_inotify_instance(tracker: Tracker, tmp_path: Path) -> None:
+    # Instances are a per-user limit editors and file servers share: three CSVs need none.
+    for i in range(3):
+        (tmp_path / f"t{i}.csv").write_text("a\n1\n")
+
+    def read_three() -> None:
+        for i in range(3):
+            with open(tmp_path / f"t{i}.csv", "rb") as f:
+                f.read()
+
+    for _ in range(3):
+        tracker.begin_execution("three csvs")
+        try:
+            read_three()
+        finally:
+            tracker.end_execution(execution_count=tracker.seq)
+    assert tracker.accesses.watch.watched == 0
 
 
 def test_an_ignored_folder_is_not_recorded_from_what_the_watch_vouched_for(

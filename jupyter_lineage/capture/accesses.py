@@ -103,14 +103,16 @@ class Accesses:
     """One cell at a time: :meth:`begin`, then the hook and wrappers note paths, then
     :meth:`collect` gives the cell's reads and writes."""
 
-    def __init__(self, noise: NoiseFilter, hashes: HashCache, warn: Warn) -> None:
+    def __init__(
+        self, noise: NoiseFilter, hashes: HashCache, warn: Warn, *, watch: bool = True
+    ) -> None:
         self.filter = noise
         self.hashes = hashes
         self._warn = warn
         self.active = False  # between a cell's begin and end: the hook reads this first
         # The audit hook's reads, as it saw them (raw arguments): made records by settle()
         self.queued: list[tuple[Any, ...]] = []
-        self.watch = Watcher()  # what inotify says has not changed since it was last hashed
+        self.watch = Watcher(enabled=watch)  # what inotify vouches has not changed since hashed
         self.errors: list[BaseException] = []
         self.error_count = 0  # file accesses the hook could not record, this run
         self.hash_errors = 0  # files that could not be hashed, this run
@@ -299,7 +301,7 @@ class Accesses:
         """A file hashed before, not vouched for by a watch: one lstat (a regular file's stat;
         a symlink is followed, never watched)."""
         folder = name[: name.rfind("/")]
-        watched = self.watch.folder(folder)  # before the stat: a change after it is reported
+        watched = self.watch.watching(folder)  # before the stat: a change after is reported
         try:
             st = os.lstat(name)
             if stat.S_ISLNK(st.st_mode):

@@ -79,7 +79,9 @@ class ChildCapture:
             from .readers.install import Installer
             from .remote import RemoteWrappers
 
-            accesses = Accesses(NoiseFilter(store_paths(db_path)), HashCache(), self.warn)
+            # a child takes no inotify instance (a per-user limit): its re-reads are stat'ed
+            noise = NoiseFilter(store_paths(db_path))
+            accesses = Accesses(noise, HashCache(), self.warn, watch=False)
             specs = all_specs(self.warn) if plugins else list(BUILTIN)
             self.wrappers = [
                 Installer(specs, accesses, self.warn),

@@ -75,7 +75,12 @@ _LOCAL = frozenset(
         0x52654973,  # ReiserFS
     }
 )
-MAX_FOLDERS = 4096  # watches per process; beyond, folders are checked with a stat as before
+# Inotify instances and watches are per-user limits other tools (editors, file servers) share:
+# a folder is watched only once a few of its files were read (a notebook reading three CSVs
+# takes none), a child process never watches, and one process takes at most an eighth of the
+# user's watches.
+WATCH_FROM = 8  # files of one folder hashed before it is watched (the first are stat'ed once)
+MAX_FOLDERS = 4096
 
 _libc: Any = None
 _watchers: weakref.WeakSet[Watcher] = weakref.WeakSet()
@@ -101,6 +106,14 @@ def _local_filesystem(libc: Any, folder: bytes) -> bool:
     return ctypes.c_long.from_buffer(buf).value & 0xFFFFFFFF in _LOCAL
 
 
+def _user_watches() -> int:
+    try:
+        with open("/proc/sys/fs/inotify/max_user_watches", "rb") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 8192  # the old kernels' default
+
+
 def _after_fork() -> None:
     for watcher in list(_watchers):
         watcher.forget()
@@ -113,21 +126,41 @@ class Watcher:
     true while no event names the file and its folder is still the one watched. A file an
     event named goes to :attr:`changed`: hashed again even if a ``stat`` says the same."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, enabled: bool = True) -> None:
         self.unchanged: dict[str, tuple[str, Any]] = {}
         self.changed: set[str] = set()
         self._fd = -1
-        self._off = not (_ENABLED and sys.platform.startswith("linux"))
+        self._off = not (enabled and _ENABLED and sys.platform.startswith("linux"))
         self._folders: dict[str, tuple[int, int, int] | None] = {}  # -> (wd, st_dev, st_ino)
+        self._counts: dict[str, int] = {}  # files of a folder not watched yet, hashed so far
         self._by_wd: dict[int, str] = {}
+        self._max = MAX_FOLDERS
+
+    @property
+    def watched(self) -> int:
+        """How many folders this process watches (each one inotify watch, one instance in all)."""
+        return len(self._by_wd)
+
+    def watching(self, folder: str) -> bool:
+        """``folder`` is watched already (no new watch is added)."""
+        return self._folders.get(folder) is not None
 
     def folder(self, folder: str) -> bool:
-        """Watch ``folder`` (absolute, no trailing "/") if it can be trusted to inotify; True
-        when it is watched. Call before hashing a file in it, never after."""
+        """Watch ``folder`` (absolute, no trailing "/") if it can be trusted to inotify, once
+        this is the ``WATCH_FROM``-th file of it hashed; True when it is watched. Call before
+        hashing a file in it, never after."""
         if folder in self._folders:
             return self._folders[folder] is not None
-        if self._off or len(self._folders) >= MAX_FOLDERS:
+        if self._off or len(self._folders) >= self._max:
             return False
+        counts = self._counts
+        seen = counts.get(folder, 0) + 1
+        if seen < WATCH_FROM:
+            if len(counts) > 10_000:
+                counts.clear()
+            counts[folder] = seen
+            return False
+        counts.pop(folder, None)
         found = None
         try:
             found = self._add(folder)
@@ -144,6 +177,7 @@ class Watcher:
                 self._off = True
                 return None
             self._fd = fd
+            self._max = min(MAX_FOLDERS, _user_watches() // 8)
             _watch_forks(self)
         name = os.fsencode(folder)
         if not _local_filesystem(libc, name):
