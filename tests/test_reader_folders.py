@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
+import blake3
 import pytest
 
 from .conftest import lineage, lineage_json
@@ -108,3 +111,42 @@ def test_a_few_files_stay_files(kernel: Kernel, project: Path) -> None:
     cells = {e["cell_id"]: e for e in lineage_json("show", "@last")["executions"]}
     assert len(cells["read"]["reads"]) == 5
     assert {r["kind"] for r in cells["read"]["reads"]} == {"dataset"}  # images read are data
+
+
+def test_a_kernel_sees_another_process_rewrite_what_a_stat_cannot(
+    kernel: Kernel, project: Path
+) -> None:
+    # The kernel's re-reads are vouched for by inotify (capture/watch.py); a rewrite by another
+    # process that keeps size, mtime and inode (which a stat alone would take as unchanged) is
+    # still a new version of the folder, with the new member's hash.
+    folder = _images(project)
+    kernel.check("%load_ext jupyter_lineage")
+    for _ in range(2):
+        kernel.check(READ_ALL, cell_id="read")
+    edited = folder / "img012.png"
+    before = edited.stat()
+    code = (
+        "import os, sys\n"
+        "p = sys.argv[1]; st = os.stat(p)\n"
+        "with open(p, 'r+b') as f:\n    f.write(b'\\xee' * 1024)\n"
+        "os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))"
+    )
+    subprocess.run([sys.executable, "-c", code, str(edited)], check=True)
+    after = edited.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ino,
+    )
+    kernel.check(READ_ALL, cell_id="read")
+    kernel.check("# lineage: flush")
+    shown = lineage_json("show", "@last", "--files")
+    versions = [e["reads"][0] for e in shown["executions"] if e["cell_id"] == "read"]
+    assert len(versions) == 3 and versions[0]["hash"] == versions[1]["hash"] != versions[2]["hash"]
+    members = {
+        m["name"]: m["hash"]
+        for f in shown["files_read"]
+        if f["path"] == f"{folder}/" and f["hash"] == versions[2]["hash"]
+        for m in f["members"]
+    }
+    assert members["img012.png"] == "blake3:" + blake3.blake3(b"\xee" * 1024).hexdigest()
