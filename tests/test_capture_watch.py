@@ -109,8 +109,14 @@ def test_a_renamed_parent_with_another_folder_in_its_place(
     copy = _images(data)  # ...and a folder with other content takes the watched one's path
     (copy / "img010.png").write_bytes(b"\xcc" * 100)
     _read(tracker, copy)
-    first, _, after = _members(tracker, tmp_path)
-    assert after == {**first, "img010.png": _h(b"\xcc" * 100)}
+    _read(tracker, copy)  # the folder now at that path is the one watched from here on...
+    watch = tracker.accesses.watch
+    assert watch.still(str(copy)) and len(watch.unchanged) == 25  # ...its re-reads vouched for
+    _rewrite_unseen_by_stat(copy / "img011.png", b"\xdd" * 100)
+    _read(tracker, copy)
+    first, _, after, again, rewritten = _members(tracker, tmp_path)
+    assert after == again == {**first, "img010.png": _h(b"\xcc" * 100)}
+    assert rewritten == {**after, "img011.png": _h(b"\xdd" * 100)}
 
 
 def test_links_are_never_trusted_to_their_folder_s_watch(tracker: Tracker, tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from .readers.install import _kinds_running, context_kind
 from .watch import Watcher
 
 _PLAIN_ABSOLUTE = re.compile(r"/(?!.*(?://|/\.\.?(?:/|$))).*[^/]\Z", re.S).match  # normal already
-_LAST_MAX = 200_000
+_LAST_MAX = 200_000  # files' records kept for re-reads, in memory or vouched for by the watch
 _PARALLEL_FROM = 512  # reads to look at by a cell's end, from which stats run on threads
 _stat_pool: ThreadPoolExecutor | None = None
 
@@ -315,7 +315,8 @@ class Accesses:
             access = seen[1]
         else:
             access = self.hashed(name, "read", None, st)
-        if watched and access is not None and st.st_nlink == 1 and not access.hash_error:
+        trusted = watched and st.st_nlink == 1 and len(self.watch.unchanged) < _LAST_MAX
+        if trusted and access is not None and not access.hash_error:
             self.watch.unchanged[name] = (folder, access)
         return access
 
@@ -343,8 +344,9 @@ class Accesses:
         except OSError:  # gone, not a regular file, unreadable: the general path says which
             return self.hashed(path, "read", api_kind)
         access = writes.Access(path, digest, "read", api_kind or file_kind(path, "read"), key[0])
-        if watched and plain:
-            self.watch.unchanged[path] = (folder, access)
+        unchanged = self.watch.unchanged
+        if watched and plain and len(unchanged) < _LAST_MAX:  # beyond: checked with a stat
+            unchanged[path] = (folder, access)
             return access
         self.hashes.memory[path] = (key, digest)
         last = self._last

@@ -187,9 +187,10 @@ class Watcher:
             if ctypes.get_errno() == errno.ENOSPC:  # the user's watch limit
                 self._off = True
             return None
-        if wd in self._by_wd or os.stat(folder).st_ino != st.st_ino:
-            # the same folder under another name (its events name only one of them), or
-            # replaced while the watch was added: left to the stat
+        if wd in self._by_wd:  # the same folder under another name: events name only one
+            return None
+        if os.stat(folder).st_ino != st.st_ino:  # replaced while the watch was added
+            libc.inotify_rm_watch(self._fd, wd)
             return None
         self._by_wd[wd] = folder
         return (wd, st.st_dev, st.st_ino)
@@ -228,27 +229,38 @@ class Watcher:
                 offset += length
 
     def _gone(self, wd: int) -> None:
-        folder = self._by_wd.pop(wd, None)
-        if folder is None:
-            return
-        self._folders.pop(folder, None)  # watched again when a file in it is hashed again
+        folder = self._by_wd.get(wd)
+        if folder is not None:
+            self._drop(folder)
+
+    def _drop(self, folder: str) -> None:
+        """The watched folder is no longer what its path leads to: nothing in it is vouched
+        for, and it is watched again (counted afresh) when files there are hashed again."""
+        found = self._folders.pop(folder, None)
         for name in [n for n, (f, _) in self.unchanged.items() if f == folder]:
             del self.unchanged[name]
+        if found is None:
+            return
+        self._by_wd.pop(found[0], None)
         if self._fd >= 0:  # moved away: its watch goes (already gone when deleted)
             with contextlib.suppress(Exception):
-                _load_libc().inotify_rm_watch(self._fd, wd)
+                _load_libc().inotify_rm_watch(self._fd, found[0])
 
     def still(self, folder: str) -> bool:
         """The folder's path still leads to the folder watched (a parent renamed or a link
-        re-pointed leads elsewhere): one ``stat``, once per folder per look."""
+        re-pointed leads elsewhere; then its watch is dropped): one ``stat``, once per folder
+        per look."""
         found = self._folders.get(folder)
         if found is None:
             return False
         try:
             st = os.stat(folder)
+            same = (st.st_dev, st.st_ino) == found[1:]
         except OSError:
-            return False
-        return (st.st_dev, st.st_ino) == found[1:]
+            same = False
+        if not same:
+            self._drop(folder)
+        return same
 
     def _lost(self) -> None:
         self.unchanged.clear()
