@@ -32,6 +32,23 @@ def db(project: Path) -> Path:
 
 
 @pytest.fixture
+def tracker(tmp_path: Path) -> Iterator[Any]:
+    """A tracker in this process (as a script's), its store in ``tmp_path/l.db``."""
+    from jupyter_lineage.capture.tracker import Tracker
+
+    t = Tracker(db=str(tmp_path / "l.db"))
+    yield t
+    t.close()
+
+
+def content_hash(data: bytes) -> str:
+    """What the store records for a file holding ``data`` (computed here, not by the tracker)."""
+    import blake3
+
+    return "blake3:" + blake3.blake3(data).hexdigest()
+
+
+@pytest.fixture
 def kernel(project: Path) -> Iterator[Kernel]:
     k = Kernel(str(project))
     yield k

@@ -10,22 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import blake3
-import pytest
-
 from jupyter_lineage import api
 from jupyter_lineage.capture.tracker import Tracker
 
-
-def _h(data: bytes) -> str:
-    return "blake3:" + blake3.blake3(data).hexdigest()
-
-
-@pytest.fixture
-def tracker(tmp_path: Path) -> Any:
-    t = Tracker(db=str(tmp_path / "l.db"))
-    yield t
-    t.close()
+from .conftest import content_hash as _h
 
 
 def _cell(t: Tracker, code: Any) -> None:

@@ -10,27 +10,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
-import blake3
 import pytest
 
 from jupyter_lineage import api
 from jupyter_lineage.capture.tracker import Tracker
 from jupyter_lineage.capture.watch import WATCH_FROM, Watcher
 
+from .conftest import content_hash as _h
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
-
-
-def _h(data: bytes) -> str:
-    return "blake3:" + blake3.blake3(data).hexdigest()
-
-
-@pytest.fixture
-def tracker(tmp_path: Path) -> Any:
-    t = Tracker(db=str(tmp_path / "l.db"))
-    yield t
-    t.close()
 
 
 def _images(tmp_path: Path, n: int = 25) -> Path:
