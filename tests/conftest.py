@@ -41,6 +41,20 @@ def tracker(tmp_path: Path) -> Iterator[Any]:
     t.close()
 
 
+def tracked_run(project: Path, notebook: str, *cells: Any, pad: int = 0) -> str:
+    """One interactive run of ``notebook`` recorded by real capture in this process: each
+    callable is a cell (``pad``: that many bytes of comment in each cell's code)."""
+    from jupyter_lineage.capture.tracker import Tracker
+
+    t = Tracker(notebook=str(project / notebook))
+    for i, action in enumerate(cells):
+        t.begin_execution(f"cell_{i}()  # {t.run_id} {'.' * pad}", f"cell-{i}")
+        action()
+        t.end_execution(execution_count=i + 1)
+    t.close()
+    return t.run_id
+
+
 def content_hash(data: bytes) -> str:
     """What the store records for a file holding ``data`` (computed here, not by the tracker)."""
     import blake3

@@ -13,7 +13,6 @@ from typing import Any
 
 import blake3
 
-from jupyter_lineage.capture.tracker import Tracker
 from jupyter_lineage.hashing import (
     TREE_PREFIX,
     hash_file,
@@ -26,7 +25,7 @@ from jupyter_lineage.hashing import (
 from jupyter_lineage.store import Store, journal, writes
 from jupyter_lineage.store.schema import MIGRATIONS, _v10_folder_members
 
-from .conftest import lineage, lineage_json
+from .conftest import lineage, lineage_json, tracked_run
 
 STARTED = "2024-01-01T00:00:00+00:00"
 
@@ -225,17 +224,6 @@ def test_the_new_journal_line_holds_the_members_as_one_string(project: Path) -> 
     assert journal.execution_from(line["args"]).accesses == [folder]
 
 
-def _tracked(project: Path, notebook: str, *cells: Callable[[], Any]) -> str:
-    """One interactive run recorded by real capture, each action a cell."""
-    t = Tracker(notebook=str(project / notebook))
-    for i, action in enumerate(cells):
-        t.begin_execution(f"cell_{i}()  # {t.run_id}", f"cell-{i}")
-        action()
-        t.end_execution(execution_count=i + 1)
-    t.close()
-    return t.run_id
-
-
 def _read_all(folder: Path) -> Callable[[], None]:
     def read() -> None:
         for name in sorted(os.listdir(folder)):
@@ -256,15 +244,15 @@ def test_gc_removes_the_member_lists_no_artifact_uses(project: Path, db: Path) -
     images, copy = project / "images", project / "copy"
     _images(images, 25)
     _images(copy, 25)
-    first = _tracked(project, "look.ipynb", _read_all(images))  # only reads: collected
-    kept = _tracked(
+    first = tracked_run(project, "look.ipynb", _read_all(images))  # only reads: collected
+    kept = tracked_run(
         project,
         "train.ipynb",
         _read_all(copy),
         lambda: (project / "model.bin").write_bytes(b"m"),  # a current output: kept
     )
     (images / "img000.png").write_bytes(b"edited")
-    _tracked(project, "look.ipynb", _read_all(images))  # a second version, then collected
+    tracked_run(project, "look.ipynb", _read_all(images))  # a second version, then collected
     before = _member_lists(db)
     assert sorted(before.values()) == [25, 25]  # two versions; the copy shares the first
 

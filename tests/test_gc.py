@@ -5,28 +5,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from jupyter_lineage.capture.tracker import Tracker
-
-from .conftest import db_dump, lineage, lineage_json
+from .conftest import db_dump, lineage, lineage_json, tracked_run
 from .kernel import Kernel
-
-
-def _run(project: Path, notebook: str, *cells: Callable[[], Any], pad: int = 0) -> str:
-    """One interactive run of ``notebook``: each action is a cell, recorded by real capture
-    (``pad``: that many bytes of comment in each cell's code)."""
-    t = Tracker(notebook=str(project / notebook))
-    for i, action in enumerate(cells):
-        t.begin_execution(f"cell_{i}()  # {t.run_id} {'.' * pad}", f"cell-{i}")
-        action()
-        t.end_execution(execution_count=i + 1)
-    t.close()
-    return t.run_id
 
 
 @pytest.fixture
@@ -37,12 +21,12 @@ def store(project: Path, db: Path) -> dict[str, str]:
     like history stays because it is not interactive."""
     (project / "raw.csv").write_text("x\n1\n2\n")
     ids = {}
-    ids["prep"] = _run(
+    ids["prep"] = tracked_run(
         project,
         "prep.ipynb",
         lambda: (project / "clean.csv").write_text((project / "raw.csv").read_text()),
     )
-    ids["train1"] = _run(
+    ids["train1"] = tracked_run(
         project,
         "train.ipynb",
         lambda: (project / "model.pkl").write_text("v1" + (project / "clean.csv").read_text()),
@@ -50,14 +34,14 @@ def store(project: Path, db: Path) -> dict[str, str]:
     for n in range(3):
         # 30 cells of 4 kB code each: removing a scratch run shows in the file's size
         cells = [lambda: None] * 29 + [lambda n=n: (project / "scratch.txt").write_text(str(n))]
-        ids[f"scratch{n}"] = _run(project, "scratch.ipynb", *cells, pad=4000)
-    ids["reader"] = _run(project, "look.ipynb", lambda: (project / "raw.csv").read_text())
-    ids["train2"] = _run(
+        ids[f"scratch{n}"] = tracked_run(project, "scratch.ipynb", *cells, pad=4000)
+    ids["reader"] = tracked_run(project, "look.ipynb", lambda: (project / "raw.csv").read_text())
+    ids["train2"] = tracked_run(
         project,
         "train.ipynb",
         lambda: (project / "model.pkl").write_text("v2" + (project / "clean.csv").read_text()),
     )
-    ids["prep2"] = _run(
+    ids["prep2"] = tracked_run(
         project, "prep.ipynb", lambda: (project / "clean.csv").write_text("x\n1\n2\n3\n")
     )
     v1 = next(m for m in lineage_json("models") if m["run"]["id"] == ids["train1"])
