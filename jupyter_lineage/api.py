@@ -94,8 +94,7 @@ def log_output(path: str | os.PathLike[str]) -> None:
 
 def ignore(*globs: str) -> None:
     tracker = _tracker(required=True)
-    tracker.filter.ignore(*globs)
-    tracker.accesses.watch.unchanged.clear()  # what was vouched for may be noise now
+    tracker.accesses.ignore(*globs)
 
 
 def pause() -> None:

@@ -497,6 +497,11 @@ class Accesses:
             hash_error=error,
         )
 
+    def ignore(self, *paths_or_globs: str) -> None:
+        """``%track ignore``: from now on noise, including files the watch vouched for."""
+        self.filter.ignore(*paths_or_globs)
+        self.watch.unchanged.clear()
+
     # -- declared by the user (``%track input/output``, log_input/log_output) -------------------
     def declare(self, path: str, role: str) -> writes.Access:
         """What capture cannot see (a file written by a subprocess); added to the running cell."""
