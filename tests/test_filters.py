@@ -150,6 +150,10 @@ def test_noise() -> None:
     assert not f.is_noise(os.path.join(site, "sklearn", "datasets", "data", "iris.csv"), False)
     assert f.is_noise(os.path.join(site, "sklearn", "datasets", "data", "iris.csv"), True)
     assert f.is_noise(os.path.join(site, "matplotlib", "mpl-data", "matplotlibrc"), False)
+    # another environment's packages (a font list shared by environments) are packages too
+    other = "/opt/conda/envs/other/lib/python3.11/site-packages"
+    assert f.is_noise(f"{other}/matplotlib/mpl-data/fonts/ttf/DejaVuSans.ttf", False)
+    assert not f.is_noise(f"{other}/sklearn/datasets/data/iris.csv", False)
     assert f.is_noise("/proc/self/status", False)
     assert f.is_noise("/work/proj/.lineage/lineage.db", True)
     assert f.is_noise("/home/u/.cache/matplotlib/fontlist.json", True)

@@ -57,6 +57,9 @@ _ANYWHERE = (
     "/.config/dask/",
     "/.virtual_documents/",
 )
+# Any environment's packages, as this one's: a cache shared by environments (matplotlib's font
+# list in ~/.cache/matplotlib) can point into whichever one built it.
+_PACKAGES_ANYWHERE = ("/site-packages/", "/dist-packages/")
 
 
 # Where libraries keep their caches (matplotlib's config; Hugging Face's downloads and the Arrow
@@ -162,7 +165,7 @@ class NoiseFilter:
         """``folder`` ends with "/": the prefixes and parts that end with one decide alike for
         every file in it; a prefix that goes on into file names (``/tmp/ipykernel_``) leaves
         its files to be looked at one by one."""
-        if folder.startswith(self.package_prefixes):
+        if folder.startswith(self.package_prefixes) or any(p in folder for p in _PACKAGES_ANYWHERE):
             return _PACKAGE
         if folder.startswith(self.ignored_prefixes) or any(part in folder for part in _ANYWHERE):
             return _NOISE
