@@ -157,6 +157,43 @@ def test_multiprocessing_and_joblib_workers(tracked: Kernel, project: Path) -> N
     assert part0["hash"] == "blake3:" + blake3.blake3(bytes([0]) * 100).hexdigest()
 
 
+STUCK = """
+import ctypes
+rows = open('data.csv').read()
+libc = ctypes.CDLL(None)
+mutex = ctypes.create_string_buffer(64)  # a pthread mutex, statically initialised (zeros)
+libc.pthread_mutex_lock(mutex)
+print('waiting', flush=True)
+libc.pthread_mutex_lock(mutex)  # waits for ever; no signal interrupts it
+"""
+
+
+def test_sigterm_ends_and_records_a_child_blocked_where_python_handlers_cannot_run(
+    tracked: Kernel, project: Path
+) -> None:
+    """A SIGTERM that finds the main thread in a wait no signal interrupts (as a pool worker
+    is, when it lands just before its wait on the queue lock its terminating parent holds):
+    the child still records what it read and ends by SIGTERM, instead of hanging its parent."""
+    (project / "stuck.py").write_text(STUCK)
+    k = tracked
+    k.check(
+        "import signal\n"
+        "proc = subprocess.Popen([sys.executable, 'stuck.py'], stdout=subprocess.PIPE, text=True)\n"
+        "try:\n"
+        "    assert proc.stdout.readline() == 'waiting\\n'\n"
+        "    proc.terminate()\n"
+        "    code = proc.wait(timeout=60)\n"
+        "finally:\n"
+        "    proc.kill()\n"
+        "assert code == -signal.SIGTERM, code",
+        cell_id="terminated",
+        timeout=180,
+    )
+    (child,) = _cell(lineage_json("show", "@last"), "terminated")["children"]
+    assert child["argv"].endswith("stuck.py")
+    assert {os.path.basename(p) for p in child["reads"]} == {"stuck.py", "data.csv"}
+
+
 def test_untracked_processes_are_untouched(project: Path) -> None:
     """Without the marker the start-up hook imports nothing of ours."""
     env = {k: v for k, v in os.environ.items() if k != "JUPYTER_LINEAGE_PARENT"}

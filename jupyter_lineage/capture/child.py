@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import os
 import shlex
 import signal
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,11 @@ from .hashcache import HashCache
 from .noise import NoiseFilter, store_paths
 
 ENV = "JUPYTER_LINEAGE_PARENT"
+# How long a SIGTERM is left to the main thread's handler before the guard thread ends it.
+TERM_GRACE_SECONDS = 0.2
+_OURS = "__jupyter_lineage__"
 _fork_hook = False
+_guard_fds: tuple[int, int] | None = None
 
 
 def marker(execution_id: str, run_id: str, db_path: Path, *, plugins: bool = True) -> str:
@@ -92,6 +99,7 @@ class ChildCapture:
         self.started = now()
         self.done = False
         self._finishing = False
+        self._once = threading.RLock()
         self._pending_signal: int | None = None
         self._ids: dict[str, str] = {}
 
@@ -119,19 +127,28 @@ class ChildCapture:
         util.Finalize(None, self.finish, exitpriority=100)
 
     def _on_terminate(self) -> None:
-        """SIGTERM (``Pool.terminate``, loky's shutdown) records first, then ends as it would."""
+        """SIGTERM (``Pool.terminate``, loky's shutdown) records first, then ends as it would.
+
+        A Python handler runs between two bytecodes of the main thread, so a SIGTERM landing
+        just before a blocking call would wait with that call, for ever if the sender holds
+        what it waits for (a pool worker about to take the queue lock its terminating parent
+        holds). The signal also wakes a thread of ours (:func:`_guard`): if the main thread has
+        not begun within :data:`TERM_GRACE_SECONDS`, the thread records and ends the process."""
         with contextlib.suppress(ValueError, OSError):  # not the main thread: no handler
-            if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            current = signal.getsignal(signal.SIGTERM)
+            if current is not signal.SIG_DFL and not getattr(current, _OURS, False):
                 return  # the program handles it: its own way of ending runs atexit
 
             def terminated(signum: int, _frame: Any) -> None:
-                if self._finishing:  # the record is being made (at exit): end once it is
+                if self._finishing:  # the record is being made: end once it is
                     self._pending_signal = signum
                     return
-                self.finish()
-                _end_by(signum)
+                if self.finish() or not self._finishing:
+                    _end_by(signum)
 
+            setattr(terminated, _OURS, True)
             signal.signal(signal.SIGTERM, terminated)
+            _guard(self)
 
     def flush(self, execution_id: str | None = None) -> None:
         """A worker between two tasks (a joblib batch done): what it did so far is recorded
@@ -146,12 +163,14 @@ class ChildCapture:
         except Exception as exc:
             self.warn("child", f"this process's file accesses could not be recorded ({exc!r}).")
 
-    def finish(self) -> None:
-        """Journal what the process read and wrote, then put it into the store."""
-        if self.done or os.getpid() != self.pid:
-            return
-        self.done = True
-        self._finishing = True
+    def finish(self) -> bool:
+        """Journal what the process read and wrote, then put it into the store; False when it
+        was done already (or is being done by another thread)."""
+        with self._once:  # reentrant: the main thread's signal handler may come in here
+            if self.done or os.getpid() != self.pid:
+                return False
+            self._finishing = True
+            self.done = True
         try:
             self._note_script()
             self.accesses.active = False
@@ -165,6 +184,7 @@ class ChildCapture:
             self._finishing = False
             if self._pending_signal is not None:
                 _end_by(self._pending_signal)
+        return True
 
     def _note_script(self) -> None:
         """The child's own script (``python prep.py``) is one of its inputs: code is noise to
@@ -278,8 +298,61 @@ def disown() -> None:
 
 def _end_by(signum: int) -> None:
     """End the way the signal would have ended the process without us."""
-    signal.signal(signum, signal.SIG_DFL)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signum, signal.SIG_DFL)
+    else:  # Python sets handlers from the main thread only; the C library does it from any
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.signal.restype = ctypes.c_void_p
+        libc.signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
+        libc.signal(signum, None)  # SIG_DFL
     os.kill(os.getpid(), signum)
+
+
+def _guard(capture: ChildCapture) -> None:
+    """A thread that sees each signal through the wakeup fd (Python's C handler writes the
+    signal's number there at once, whatever the main thread is doing) and ends a SIGTERM the
+    main thread could not (:meth:`ChildCapture._on_terminate`). A wakeup fd the program set
+    is left alone."""
+    global _guard_fds
+    inherited, _guard_fds = _guard_fds, None  # a forked child's copy: its reader is not here
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    try:
+        old = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        if old not in (-1, inherited[1] if inherited else -1):
+            signal.set_wakeup_fd(old)
+            raise ValueError("the program's own wakeup fd")
+    except (ValueError, OSError):
+        os.close(r)
+        os.close(w)
+        return
+    finally:
+        for fd in inherited or ():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    _guard_fds = (r, w)
+    threading.Thread(
+        target=_watch_term, args=(capture, r), daemon=True, name="jupyter-lineage-sigterm"
+    ).start()
+
+
+def _watch_term(capture: ChildCapture, r: int) -> None:
+    while True:
+        try:
+            data = os.read(r, 512)
+        except InterruptedError:
+            continue
+        except OSError:
+            return
+        if not data:
+            return
+        if signal.SIGTERM not in data:
+            continue
+        time.sleep(TERM_GRACE_SECONDS)  # the main thread's handler ends the process if it can
+        if not getattr(signal.getsignal(signal.SIGTERM), _OURS, False):
+            continue  # the program's own handler now: its way of ending, not ours
+        if os.getpid() == capture.pid and capture.finish():
+            _end_by(signal.SIGTERM)
 
 
 def start() -> None:
