@@ -18,7 +18,15 @@ _counter = 0
 # Seeded once from the OS (and again in a forked child): a per-cell os.urandom is a syscall that
 # releases the GIL, which inside a kernel costs far more than the bits (benchmarks/overhead.py).
 _random = random.Random(os.urandom(32))
-os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))
+
+
+def _after_fork() -> None:
+    global _lock
+    _lock = threading.Lock()  # another thread may have held it at fork(): it stays held
+    _random.seed(os.urandom(32))
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def uuid7() -> str:

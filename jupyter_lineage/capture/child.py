@@ -36,7 +36,7 @@ from ..redaction import redact
 from ..store import journal as journal_mod
 from ..store.db import Store, now
 from ..urls import scrub_text
-from . import hook, registry
+from . import hook, outbox, registry
 from .accesses import Accesses
 from .failures import Warner
 from .hashcache import HashCache
@@ -230,7 +230,13 @@ class ChildCapture:
             journal.append(journal_mod.encode("add_child", args))
             written = False
             try:
-                if self.db_path.exists():
+                # a SIGTERM waiting: ending now, the journal line is enough; a fork made while
+                # the parent's writer was in SQLite: SQLite is not safe to use here
+                if (
+                    self.db_path.exists()
+                    and self._pending_signal is None
+                    and not outbox.forked_mid_write
+                ):
                     with Store(self.db_path, create=False) as store:
                         journal_mod.apply(store, "add_child", args)
                     written = True

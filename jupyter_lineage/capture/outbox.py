@@ -18,6 +18,7 @@ import contextlib
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,15 @@ FLUSH_MAX_AGE_SECONDS = 0.5
 FLUSH_MAX_PENDING = 200
 # What a store made anew (the old one deleted under a running kernel) needs to hold this run.
 _HEADER = frozenset({"begin_run", "set_params", "set_run_environment", "set_run_git"})
+# A fork (a multiprocessing or DataLoader worker) waits this long for a write under way: what
+# SQLite holds in the writer thread at fork() (its allocator's and file locks' mutexes) stays
+# held for ever in the child, whose first SQLite call would hang.
+FORK_WAIT_SECONDS = 1.0
+# In a forked child: the fork did not wait for a write to end, so this process opens no store
+# (what it records stays in its journal for the next process that opens the store).
+forked_mid_write = False
+_writing: weakref.WeakSet[Outbox] = weakref.WeakSet()  # outboxes with a writer thread
+_fork_hooked = False
 
 
 @dataclass(slots=True)
@@ -93,16 +103,26 @@ class Outbox:
         self._ingest_due = False
         self._closed = False
         self._thread: threading.Thread | None = None
+        self._held_for_fork = False
 
     @property
     def pending(self) -> int:
         return len(self._pending) + self._in_flight
 
     def start(self) -> None:
+        global _fork_hooked
         self._thread = threading.Thread(
             target=self._run, daemon=True, name="jupyter-lineage-writer"
         )
         self._thread.start()
+        _writing.add(self)
+        if not _fork_hooked:
+            os.register_at_fork(
+                before=_before_fork,
+                after_in_parent=_after_fork_in_parent,
+                after_in_child=_after_fork_in_child,
+            )
+            _fork_hooked = True
 
     # -- the notebook's side: one write(), never a wait on SQLite ---------------------------------
     def put(self, *, record: writes.ExecutionRecord | None = None, op: Op | None = None) -> None:
@@ -403,4 +423,27 @@ class Outbox:
             with self._journal_lock:
                 self.journal.close(remove=written and self._unsettled == 0)
             self._close_store()
+        _writing.discard(self)
         return written
+
+
+def _before_fork() -> None:
+    for box in list(_writing):
+        box._held_for_fork = box._write_lock.acquire(timeout=FORK_WAIT_SECONDS)
+
+
+def _after_fork_in_parent() -> None:
+    for box in list(_writing):
+        if box._held_for_fork:
+            box._held_for_fork = False
+            box._write_lock.release()
+
+
+def _after_fork_in_child() -> None:
+    global forked_mid_write
+    for box in list(_writing):
+        forked_mid_write = forked_mid_write or not box._held_for_fork
+        box._held_for_fork = False
+        box._write_lock = threading.Lock()  # the writer thread is not here: nothing to guard
+        box._journal_lock = threading.Lock()
+    _writing.clear()
