@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
+from nbclient.util import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine
 from papermill.log import logger
@@ -68,6 +69,40 @@ class CellIdKernelManager(AsyncKernelManager):
     @default("client_factory")
     def _cell_id_client(self) -> type[CellIdKernelClient]:
         return CellIdKernelClient  # AsyncKernelManager fixes its factory, not only the name
+
+
+class LineageNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
+    """papermill's client, which starts the kernel once more when it died starting.
+
+    jupyter_client picks free ports, writes them down and lets them go; the kernel binds them
+    later. Kernels started at once by several processes (a sweep's points, ``repro --jobs``, a
+    CI matrix) can lose that race: the kernel exits with "Address already in use" and nbclient
+    says "Kernel died before replying to kernel_info" (papermill#511). A new start takes fresh
+    ports; a kernel that cannot start at all fails the same way twice."""
+
+    _start_kwargs: dict[str, Any] | None = None
+
+    async def async_start_new_kernel(self, **kwargs: Any) -> None:
+        self._start_kwargs = kwargs
+        await super().async_start_new_kernel(**kwargs)
+
+    async def async_start_new_kernel_client(self) -> Any:
+        try:
+            return await super().async_start_new_kernel_client()
+        except RuntimeError as exc:
+            if "died before replying" not in str(exc) or self._start_kwargs is None:
+                raise
+            logger.warning("The kernel died while starting (%s); starting it once more.", exc)
+            kwargs, self._start_kwargs = self._start_kwargs, None
+            self.km = self.create_kernel_manager()  # ports chosen afresh
+            await self.async_start_new_kernel(**kwargs)
+            self._start_kwargs = None
+            return await super().async_start_new_kernel_client()
+
+    # papermill's client starts the kernel through nbclient's blocking wrappers, made from the
+    # coroutines above when nbclient defined them: made again from ours
+    start_new_kernel = run_sync(async_start_new_kernel)
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
 
 def plan_from_papermill(nb: nbformat.NotebookNode, input_path: str | None) -> record.RunPlan:
@@ -222,7 +257,7 @@ class LineageEngine(NBClientEngine):
         # nbclient makes (and so owns, interrupts and shuts down) the kernel, as for plain
         # papermill; only the class of its manager is ours
         final_kwargs.setdefault("kernel_manager_class", CellIdKernelManager)
-        client = PapermillNotebookClient(nb_man, **final_kwargs)
+        client = LineageNotebookClient(nb_man, **final_kwargs)
         if lineage_env is not None:
             client.extra_arguments = [*client.extra_arguments, *KERNEL_ARGS]
 
