@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 # Dies at its first start, as a kernel whose port was taken does ("Address already in use").
 START = """
@@ -19,13 +20,18 @@ tries = os.environ["FLAKY_TRIES"]
 with open(tries, "a") as f:
     f.write("start\\n")
 if open(tries).read().count("start") <= int(os.environ["FLAKY_DEATHS"]):
+    if os.environ["FLAKY_HOW"] == "hang":  # as ipykernel does when its exit then waits on zmq
+        import time
+        time.sleep(600)
     sys.exit("zmq.error.ZMQError: Address already in use")
 from ipykernel import kernelapp
 kernelapp.launch_new_instance()
 """
 
 
-def _run(tmp_path: Path, deaths: int) -> tuple[subprocess.CompletedProcess[str], int]:
+def _run(
+    tmp_path: Path, deaths: int, how: str = "die"
+) -> tuple[subprocess.CompletedProcess[str], int]:
     spec = tmp_path / "jupyter" / "kernels" / "flaky"
     spec.mkdir(parents=True)
     (tmp_path / "start.py").write_text(START)
@@ -48,7 +54,10 @@ def _run(tmp_path: Path, deaths: int) -> tuple[subprocess.CompletedProcess[str],
         "JUPYTER_PATH": str(tmp_path / "jupyter"),
         "FLAKY_TRIES": str(tries),
         "FLAKY_DEATHS": str(deaths),
+        "FLAKY_HOW": how,
     }
+    # a hung start waits this long, and a real one must fit in it on a busy machine
+    timeout = ["--start-timeout", "30"] if how == "hang" else []
     db = tmp_path / "l.db"
     proc = subprocess.run(
         [
@@ -63,6 +72,7 @@ def _run(tmp_path: Path, deaths: int) -> tuple[subprocess.CompletedProcess[str],
             "out.ipynb",
             "--db",
             str(db),
+            *timeout,
         ],
         cwd=tmp_path,
         env=env,
@@ -73,8 +83,9 @@ def _run(tmp_path: Path, deaths: int) -> tuple[subprocess.CompletedProcess[str],
     return proc, tries.read_text().count("start")
 
 
-def test_a_kernel_that_died_starting_is_started_once_more(tmp_path: Path) -> None:
-    proc, starts = _run(tmp_path, deaths=1)
+@pytest.mark.parametrize("how", ["die", "hang"])
+def test_a_kernel_that_did_not_start_is_started_once_more(tmp_path: Path, how: str) -> None:
+    proc, starts = _run(tmp_path, deaths=1, how=how)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert starts == 2
     assert "starting it once more" in proc.stderr

@@ -71,14 +71,19 @@ class CellIdKernelManager(AsyncKernelManager):
         return CellIdKernelClient  # AsyncKernelManager fixes its factory, not only the name
 
 
+# jupyter_client's words for a kernel that did not get as far as answering kernel_info
+_NOT_STARTED = ("Kernel died before replying to kernel_info", "Kernel didn't respond in ")
+
+
 class LineageNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
-    """papermill's client, which starts the kernel once more when it died starting.
+    """papermill's client, which starts the kernel once more when it did not start.
 
     jupyter_client picks free ports, writes them down and lets them go; the kernel binds them
     later. Kernels started at once by several processes (a sweep's points, ``repro --jobs``, a
-    CI matrix) can lose that race: the kernel exits with "Address already in use" and nbclient
-    says "Kernel died before replying to kernel_info" (papermill#511). A new start takes fresh
-    ports; a kernel that cannot start at all fails the same way twice."""
+    CI matrix) can lose that race: the kernel fails with "Address already in use", then either
+    exits ("Kernel died before replying to kernel_info") or hangs in its exit ("Kernel didn't
+    respond in 60 seconds"; papermill#511). A new start takes fresh ports; a kernel that cannot
+    start at all fails the same way twice."""
 
     _start_kwargs: dict[str, Any] | None = None
 
@@ -90,9 +95,9 @@ class LineageNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
         try:
             return await super().async_start_new_kernel_client()
         except RuntimeError as exc:
-            if "died before replying" not in str(exc) or self._start_kwargs is None:
+            if not str(exc).startswith(_NOT_STARTED) or self._start_kwargs is None:
                 raise
-            logger.warning("The kernel died while starting (%s); starting it once more.", exc)
+            logger.warning("The kernel did not start (%s); starting it once more.", exc)
             kwargs, self._start_kwargs = self._start_kwargs, None
             self.km = self.create_kernel_manager()  # ports chosen afresh
             await self.async_start_new_kernel(**kwargs)
