@@ -26,15 +26,24 @@ class Reply:
 
 class Kernel:
     def __init__(self, cwd: str, env: dict[str, str] | None = None) -> None:
-        self.km = KernelManager(kernel_name="python3")
         kernel_env = {**os.environ, **(env or {})}
         kernel_env.pop("JPY_SESSION_NAME", None)
+        try:
+            self._start(cwd, kernel_env)
+        except RuntimeError:  # "Kernel died before replying to kernel_info", "didn't respond"
+            # Kernels started at once by the test workers can lose the race for the ports
+            # jupyter_client chose ("Address already in use", papermill#511): fresh ones, once.
+            self.kill()
+            self._start(cwd, kernel_env)
+        self._cell = 0
+
+    def _start(self, cwd: str, env: dict[str, str]) -> None:
+        self.km = KernelManager(kernel_name="python3")
         self.km.kernel_cmd = None  # type: ignore[attr-defined]
-        self.km.start_kernel(cwd=cwd, env=kernel_env, extra_arguments=[])
+        self.km.start_kernel(cwd=cwd, env=env, extra_arguments=[])
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)
-        self._cell = 0
 
     def run(self, code: str, *, cell_id: str | None = None, timeout: float = 60) -> Reply:
         self._cell += 1
@@ -95,8 +104,10 @@ class Kernel:
         self.km.shutdown_kernel(now=False)
 
     def kill(self) -> None:
-        self.kc.stop_channels()
-        self.km.kill_kernel()
+        if getattr(self, "kc", None) is not None:
+            self.kc.stop_channels()
+        if self.km.has_kernel:
+            self.km.shutdown_kernel(now=True)  # killed, its files removed
 
 
 PYTHON = sys.executable
