@@ -55,6 +55,15 @@ def tracked_run(project: Path, notebook: str, *cells: Any, pad: int = 0) -> str:
     return t.run_id
 
 
+def image_folder(root: Path, n: int, size: int) -> Path:
+    """``root/images`` with ``n`` small "images", each ``size`` bytes of a byte of its own."""
+    folder = root / "images"
+    folder.mkdir()
+    for i in range(n):
+        (folder / f"img{i:03}.png").write_bytes(bytes([i]) * size)
+    return folder
+
+
 def content_hash(data: bytes) -> str:
     """What the store records for a file holding ``data`` (computed here, not by the tracker)."""
     import blake3

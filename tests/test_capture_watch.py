@@ -18,16 +18,13 @@ from jupyter_lineage.capture.tracker import Tracker
 from jupyter_lineage.capture.watch import WATCH_FROM, Watcher
 
 from .conftest import content_hash as _h
+from .conftest import image_folder
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
 
 
 def _images(tmp_path: Path, n: int = 25) -> Path:
-    folder = tmp_path / "images"
-    folder.mkdir()
-    for i in range(n):
-        (folder / f"img{i:03}.png").write_bytes(bytes([i]) * 100)
-    return folder
+    return image_folder(tmp_path, n, size=100)
 
 
 def _read(t: Tracker, folder: Path) -> None:

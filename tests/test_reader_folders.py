@@ -12,7 +12,7 @@ from pathlib import Path
 import blake3
 import pytest
 
-from .conftest import lineage, lineage_json
+from .conftest import image_folder, lineage, lineage_json
 from .kernel import Kernel
 from .readers_helpers import run_cells
 
@@ -24,11 +24,7 @@ TRAIN = "import joblib\njoblib.dump({'n': len(pixels)}, 'model.joblib')"
 
 
 def _images(project: Path, n: int = 30) -> Path:
-    folder = project / "images"
-    folder.mkdir()
-    for i in range(n):
-        (folder / f"img{i:03}.png").write_bytes(bytes([i]) * 1024)
-    return folder
+    return image_folder(project, n, size=1024)
 
 
 def _rows(db: Path) -> dict[str, int]:
